@@ -1,0 +1,123 @@
+// Tape recording and the reverse pass.
+#include "autograd/tape.h"
+
+#include "kernels/tensor_ops.h"
+
+namespace asn::ag {
+
+namespace {
+thread_local Tape t_tape;
+thread_local bool t_grad_enabled = true;
+}  // namespace
+
+Tape& tape() { return t_tape; }
+bool grad_enabled() { return t_grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
+
+std::vector<Variable> record(const char* op, const std::vector<Variable>& inputs,
+                             std::vector<Tensor> outputs, BackwardFn backward) {
+  bool needs = false;
+  if (t_grad_enabled) {
+    for (const Variable& v : inputs) needs = needs || v.requires_grad();
+  }
+  std::vector<Variable> outs;
+  outs.reserve(outputs.size());
+  for (Tensor& t : outputs) {
+    Variable v(std::move(t), needs);
+    if (needs) v.mark_non_leaf();
+    outs.push_back(v);
+  }
+  if (needs) {
+    TapeNode node;
+    node.op = op;
+    node.inputs = inputs;
+    node.outputs = outs;
+    node.backward = std::move(backward);
+    t_tape.push(std::move(node));
+  }
+  return outs;
+}
+
+Variable record1(const char* op, const std::vector<Variable>& inputs, Tensor output,
+                 BackwardFn backward) {
+  std::vector<Tensor> outs;
+  outs.push_back(std::move(output));
+  return record(op, inputs, std::move(outs), std::move(backward))[0];
+}
+
+void accumulate_grad(Variable& v, const Tensor& g, bool may_take) {
+  ASN_CHECK_SHAPE(g.shape() == v.shape(), "gradient {} does not match variable '{}' {}", describe(g),
+                  v.name(), describe(v.value()));
+  ASN_CHECK_TYPE(g.dtype() == v.dtype() && g.device() == v.device(),
+                 "gradient {} does not match variable '{}' {}", describe(g), v.name(),
+                 describe(v.value()));
+  if (!v.has_grad()) {
+    v.set_grad(may_take ? g : g.clone());
+  } else {
+    Tensor dst = v.grad();
+    kernels::add_inplace(dst, g);
+  }
+}
+
+void Tape::run_backward() {
+  NoGradGuard no_grad;  // backward functions compute plain tensors; never record
+  while (!nodes_.empty()) {
+    TapeNode node = std::move(nodes_.back());
+    nodes_.pop_back();
+    bool any = false;
+    for (const Variable& o : node.outputs) any = any || o.has_grad();
+    bool any_input = false;
+    for (const Variable& i : node.inputs) any_input = any_input || i.requires_grad();
+    if (!any || !any_input) continue;
+
+    std::vector<Tensor> grad_out;
+    grad_out.reserve(node.outputs.size());
+    for (const Variable& o : node.outputs) {
+      grad_out.push_back(o.has_grad() ? o.grad()
+                                      : Tensor::zeros(o.shape(), o.dtype(), o.device()));
+    }
+    std::vector<bool> needs;
+    needs.reserve(node.inputs.size());
+    for (const Variable& i : node.inputs) needs.push_back(i.requires_grad());
+
+    OpScope scope(node.op);
+    std::vector<Tensor> grad_in = node.backward(grad_out, needs);
+    ASN_CHECK(grad_in.size() == node.inputs.size(),
+              "backward of {} returned {} gradients for {} inputs", node.op, grad_in.size(),
+              node.inputs.size());
+    // Outputs' gradients are spent: release them (they are never leaves).
+    for (Variable& o : node.outputs) o.zero_grad();
+
+    for (size_t i = 0; i < grad_in.size(); ++i) {
+      if (!needs[i] || !grad_in[i].defined()) continue;
+      // Adopt the tensor only if it is not one of the incoming gradients and no other input of this
+      // node received the same storage (an add's two inputs both get grad_out).
+      bool shared = false;
+      for (const Tensor& go : grad_out) shared = shared || grad_in[i].shares_storage_with(go);
+      for (size_t j = 0; j < i; ++j) shared = shared || grad_in[i].shares_storage_with(grad_in[j]);
+      // The same Variable may appear twice as an input (x * x): accumulation handles it.
+      accumulate_grad(node.inputs[i], grad_in[i], !shared);
+    }
+  }
+}
+
+void backward(const Variable& root, const Tensor& seed) {
+  ASN_CHECK(root.defined(), "backward() of an undefined Variable");
+  ASN_CHECK(root.requires_grad(),
+            "backward(): the root does not require a gradient (nothing it depends on is trainable, "
+            "or it was computed under NoGradGuard)");
+  Tensor s;
+  if (seed.defined()) {
+    ASN_CHECK_SHAPE(seed.shape() == root.shape(), "backward(): seed {} for root {}", describe(seed),
+                    describe(root.value()));
+    s = seed;
+  } else {
+    s = Tensor::full(root.shape(), 1.0, root.dtype(), root.device());
+  }
+  Variable r = root;
+  r.set_grad(s);
+  t_tape.run_backward();
+}
+
+}  // namespace asn::ag

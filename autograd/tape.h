@@ -1,0 +1,78 @@
+// The tape: autograd by recording.
+//
+// Every differentiable op, as it runs, appends one node: its name, input and output Variables, and
+// a backward function that closes over whatever the op saved. backward() walks the nodes in reverse
+// (the recording order is a topological order), hands each node the gradients of its outputs, and
+// accumulates what it returns into its inputs' gradients. Nodes are dropped as they are used, so
+// activations are freed during the backward pass.
+//
+// Recording happens only when gradients are enabled (see NoGradGuard) and some input requires a
+// gradient. There is one tape per thread.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "autograd/variable.h"
+
+namespace asn::ag {
+
+// Receives the gradient of each output (zeros where an output got none) and whether each input
+// needs a gradient; returns one tensor per input (undefined where not needed). Returned tensors may
+// alias the incoming gradients: the tape copies when it must.
+using BackwardFn = std::function<std::vector<Tensor>(const std::vector<Tensor>& grad_outputs,
+                                                     const std::vector<bool>& needs_input_grad)>;
+
+struct TapeNode {
+  const char* op = "";
+  std::vector<Variable> inputs;
+  std::vector<Variable> outputs;
+  BackwardFn backward;
+};
+
+class Tape {
+ public:
+  void push(TapeNode node) { nodes_.push_back(std::move(node)); }
+  // Runs all nodes in reverse and empties the tape.
+  void run_backward();
+  void clear() { nodes_.clear(); }
+  size_t size() const { return nodes_.size(); }
+  const std::vector<TapeNode>& nodes() const { return nodes_; }
+
+ private:
+  std::vector<TapeNode> nodes_;
+};
+
+// This thread's tape.
+Tape& tape();
+
+bool grad_enabled();
+// Disables recording for its lifetime (evaluation, optimizer steps, finite differences).
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Wraps op results as Variables and, when any input requires a gradient and recording is on,
+// records the node. The outputs then require gradients too.
+std::vector<Variable> record(const char* op, const std::vector<Variable>& inputs,
+                             std::vector<Tensor> outputs, BackwardFn backward);
+Variable record1(const char* op, const std::vector<Variable>& inputs, Tensor output,
+                 BackwardFn backward);
+
+// Seeds d(root)/d(root) (ones, or `seed` of root's shape) and runs this thread's tape backward.
+// Leaves keep their accumulated gradients; the tape is empty afterwards.
+void backward(const Variable& root, const Tensor& seed = Tensor());
+
+// Adds g into v's gradient (allocating it on first use). `may_take` lets the tape adopt g as the
+// gradient without a copy when nothing else refers to it.
+void accumulate_grad(Variable& v, const Tensor& g, bool may_take);
+
+}  // namespace asn::ag
