@@ -5,15 +5,13 @@
 
 #include "engine/parallel.h"
 #include "engine/philox.h"
+#include "engine/rng_math.h"
+
+#ifdef ASN_WITH_CUDA
+#include "engine/cuda/rng_kernels.h"
+#endif
 
 namespace asn {
-
-double philox_normal(uint64_t seed, uint64_t offset, uint64_t k) {
-  // u1 in (0, 1] so log never sees 0.
-  const double u1 = 1.0 - philox_uniform_f64(seed, offset, 2 * k);
-  const double u2 = philox_uniform_f64(seed, offset, 2 * k + 1);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-}
 
 double Generator::uniform() { return philox_uniform_f64(seed_, next_offset(), 0); }
 
@@ -34,9 +32,24 @@ double Generator::normal(double mean, double std) {
 }
 
 namespace {
+#ifdef ASN_WITH_CUDA
+using cuda::RandomKind;
+#else
+enum class RandomKind { kUniform, kNormal, kTruncatedNormal };
+#endif
+
+// Fills t with value_of(k) for every element k (CPU), or launches the same mapping on CUDA.
 template <class F>
-void fill_each(Tensor& t, const char* what, const F& value_of) {
-  ASN_CHECK_TYPE(t.device().is_cpu(), "{}: generator fills run on the CPU, got {}", what, describe(t));
+void fill_each(Tensor& t, const char* what, RandomKind kind, uint64_t seed, uint64_t offset, double a,
+               double b, const F& value_of) {
+  if (t.device().is_cuda()) {
+#ifdef ASN_WITH_CUDA
+    cuda::random_fill(t.raw_data(), t.dtype(), t.numel(), kind, seed, offset, a, b, t.device().index);
+    return;
+#else
+    ASN_THROW(DeviceError, "{}: this build has no CUDA support", what);
+#endif
+  }
   const int64_t n = t.numel();
   if (t.dtype() == DType::f32) {
     float* p = t.data<float>();
@@ -56,26 +69,21 @@ void fill_each(Tensor& t, const char* what, const F& value_of) {
 
 void Generator::fill_uniform(Tensor& t, double lo, double hi) {
   const uint64_t s = seed_, off = next_offset();
-  fill_each(t, "fill_uniform",
+  fill_each(t, "fill_uniform", RandomKind::kUniform, s, off, lo, hi,
             [&](uint64_t k) { return lo + (hi - lo) * philox_uniform_f64(s, off, k); });
 }
 
 void Generator::fill_normal(Tensor& t, double mean, double std) {
   const uint64_t s = seed_, off = next_offset();
-  fill_each(t, "fill_normal", [&](uint64_t k) { return mean + std * philox_normal(s, off, k); });
+  fill_each(t, "fill_normal", RandomKind::kNormal, s, off, mean, std,
+            [&](uint64_t k) { return mean + std * philox_normal(s, off, k); });
 }
 
 void Generator::fill_truncated_normal(Tensor& t, double mean, double std) {
   const uint64_t s = seed_, off = next_offset();
   const uint64_t n = static_cast<uint64_t>(t.numel());
-  // Attempt a of element k uses normal number k + a*n of the draw, so every element is independent
-  // of the others and of the thread partition.
-  fill_each(t, "fill_truncated_normal", [&](uint64_t k) {
-    for (uint64_t a = 0;; ++a) {
-      const double z = philox_normal(s, off, k + a * n);
-      if (std::fabs(z) <= 2.0) return mean + std * z;
-    }
-  });
+  fill_each(t, "fill_truncated_normal", RandomKind::kTruncatedNormal, s, off, mean, std,
+            [&](uint64_t k) { return mean + std * philox_truncated_normal(s, off, k, n); });
 }
 
 }  // namespace asn

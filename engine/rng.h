@@ -28,7 +28,7 @@ class Generator {
   uint64_t uniform_int(uint64_t n);       // [0, n), n >= 1, unbiased
   double normal(double mean, double std);
 
-  // Fill a CPU floating tensor (f32/f64). Each call consumes one offset.
+  // Fill an f32/f64 tensor on any device (same values on CPU and CUDA). Each call consumes one offset.
   void fill_uniform(Tensor& t, double lo, double hi);
   void fill_normal(Tensor& t, double mean, double std);
   // TF's truncated normal: values further than 2 std from the mean are redrawn.
@@ -38,9 +38,5 @@ class Generator {
   uint64_t seed_;
   uint64_t offset_;
 };
-
-// Standard normal value k of the draw at `offset`: Box-Muller on uniforms 2k and 2k+1 of the
-// draw's own stream (host-only helper used by the fill functions).
-double philox_normal(uint64_t seed, uint64_t offset, uint64_t k);
 
 }  // namespace asn
