@@ -86,7 +86,10 @@ GradcheckResult gradcheck_with_params(const GradcheckFn& f, const std::vector<Te
   for (Target& tg : targets) {
     double* x = tg.perturb.data<double>();
     const double* a = tg.analytic.data<double>();
-    for (int64_t k = 0; k < tg.perturb.numel(); ++k) {
+    const int64_t numel = tg.perturb.numel();
+    const int64_t checks = opt.max_elements_per_tensor > 0 ? std::min(numel, opt.max_elements_per_tensor) : numel;
+    for (int64_t c = 0; c < checks; ++c) {
+      const int64_t k = checks <= 1 ? 0 : (numel == checks ? c : c * (numel - 1) / (checks - 1));
       const double orig = x[k];
       x[k] = orig + opt.eps;
       const double fp = eval();

@@ -21,6 +21,9 @@ struct GradcheckOptions {
   double atol = 1e-8;
   uint64_t seed = 1234;        // for the output projection
   std::vector<bool> check;     // which inputs to check (empty: all)
+  // When > 0, check at most this many elements of each tensor (evenly spaced, always including the
+  // first and last), for models too large to difference every element.
+  int64_t max_elements_per_tensor = 0;
 };
 
 struct GradcheckResult {

@@ -1,0 +1,105 @@
+// safetensors: round trip, a file written by the official Python package, and every corruption
+// giving an IoError that names the file and the problem.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+#include <cstring>
+
+#include "engine/io/safetensors.h"
+#include "tests/support/random.h"
+
+using namespace asn;
+using namespace asn::io;
+
+namespace {
+std::string tmp_path(const std::string& name) { return "/tmp/asn_test_" + name; }
+}  // namespace
+
+TEST_CASE("safetensors: round trip keeps names, dtypes, shapes, bytes and metadata", "[engine][io]") {
+  std::vector<std::pair<std::string, Tensor>> ts{
+      {"node_0/conv/kernel", test::random_uniform(Shape{4, 1, 3, 3, 2}, 1, -1, 1, DType::f32)},
+      {"x64", test::random_uniform(Shape{7}, 2)},
+      {"half", test::random_uniform(Shape{3, 2}, 3, -1, 1, DType::bf16)},
+      {"labels", Tensor::from_vector<int32_t>(Shape{3}, {1, -5, 9})},
+      {"scalar", Tensor::full(Shape{1}, 2.5)}};
+  const std::string path = tmp_path("roundtrip.safetensors");
+  save_safetensors(path, ts, {{"step", "17"}, {"config", "{\"a\": 1}"}});
+  SafetensorsFile f = load_safetensors(path);
+  REQUIRE(f.tensors.size() == ts.size());
+  for (const auto& [name, t] : ts) {
+    const Tensor& r = f.get(name);
+    REQUIRE(r.dtype() == t.dtype());
+    REQUIRE(r.shape() == t.shape());
+    REQUIRE(std::memcmp(r.raw_data(), t.raw_data(), t.nbytes()) == 0);
+  }
+  REQUIRE(f.metadata.at("step") == "17");
+  REQUIRE(f.metadata.at("config") == "{\"a\": 1}");
+  REQUIRE_THROWS_WITH(f.get("nope"), Catch::Contains("no tensor named 'nope'"));
+  // The data section starts 8-byte aligned.
+  std::string bytes = serialize_safetensors(ts, {});
+  uint64_t n = 0;
+  std::memcpy(&n, bytes.data(), 8);
+  REQUIRE((8 + n) % 8 == 0);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("safetensors: reads a file written by the official safetensors package", "[engine][io]") {
+  SafetensorsFile f = load_safetensors(std::string(ASN_SOURCE_DIR) +
+                                       "/tests/reference/fixtures/safetensors_reference.safetensors");
+  const Tensor& a = f.get("weights/f32");
+  REQUIRE(a.shape() == Shape{2, 3, 4});
+  std::vector<float> av = a.to_vector<float>();
+  for (int i = 0; i < 24; ++i) REQUIRE(av[static_cast<size_t>(i)] == 0.5f * i - 3.0f);
+  std::vector<double> b = f.get("weights/f64").to_vector<double>();
+  REQUIRE(b.size() == 5);
+  REQUIRE(b[0] == -1.0);
+  REQUIRE(b[2] == 0.0);
+  REQUIRE(b[4] == 1.0);
+  REQUIRE(f.get("labels/i32").to_vector<int32_t>() == std::vector<int32_t>{7, -2, 0, 123456});
+  REQUIRE(f.get("pixels/u8").to_vector<int32_t>() == std::vector<int32_t>{0, 40, 80, 120, 160, 200});
+  REQUIRE(f.get("empty").shape() == Shape{0, 3});
+  REQUIRE(f.metadata.at("step") == "42");
+}
+
+TEST_CASE("safetensors: truncated and corrupt files name the file and the problem", "[engine][io][errors]") {
+  std::vector<std::pair<std::string, Tensor>> ts{{"a", test::random_uniform(Shape{10}, 1, -1, 1, DType::f32)},
+                                                 {"b", test::random_uniform(Shape{3}, 2, -1, 1, DType::f32)}};
+  const std::string good = serialize_safetensors(ts, {});
+  auto fails = [&](const std::string& bytes, const std::string& fragment) {
+    REQUIRE_THROWS_AS(parse_safetensors(bytes, "ckpt.safetensors"), IoError);
+    REQUIRE_THROWS_WITH(parse_safetensors(bytes, "ckpt.safetensors"),
+                        Catch::Contains("ckpt.safetensors") && Catch::Contains(fragment));
+  };
+  fails(good.substr(0, 5), "truncated");
+  fails(good.substr(0, 20), "truncated");
+  fails(good.substr(0, good.size() - 4), "truncated");
+  std::string bad_json = good;
+  bad_json[9] = '#';
+  fails(bad_json, "not JSON");
+  auto with_header = [](const std::string& h) {
+    std::string out(8, '\0');
+    const uint64_t n = h.size();
+    std::memcpy(&out[0], &n, 8);
+    return out + h + std::string(64, '\0');
+  };
+  fails(with_header(R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})"), "unsupported dtype");
+  fails(with_header(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})"), "needs 12 bytes");
+  fails(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})"),
+        "overlap");
+  fails(with_header(R"({"a":{"dtype":"F32","shape":[2]}})"), "needs dtype, shape and data_offsets");
+  fails(with_header(R"([1,2])"), "not a JSON object");
+  REQUIRE_THROWS_WITH(load_safetensors("/nonexistent/file.safetensors"), Catch::Contains("cannot open"));
+}
+
+TEST_CASE("safetensors: atomic write replaces the file and leaves no temporary behind", "[engine][io]") {
+  const std::string path = tmp_path("atomic.safetensors");
+  save_safetensors(path, {{"a", Tensor::full(Shape{2}, 1.0)}});
+  save_safetensors(path, {{"a", Tensor::full(Shape{3}, 2.0)}});
+  REQUIRE(load_safetensors(path).get("a").shape() == Shape{3});
+  std::ifstream tmp(path + ".tmp." + std::to_string(::getpid()));
+  REQUIRE_FALSE(tmp.good());
+  REQUIRE_THROWS_AS(save_safetensors("/nonexistent_dir/x.safetensors", {{"a", Tensor::full(Shape{1}, 1.0)}}), IoError);
+  std::remove(path.c_str());
+}
