@@ -35,13 +35,13 @@ void max_pool3d_forward_cpu(const T* x, const Pool3dGeometry& g, T* y, int32_t* 
             if (pos == first) continue;
             const T* xp = xn + pos * C;
             if (aq) {
-              for (int64_t c = 0; c < C; ++c) {
+              const int32_t pos32 = static_cast<int32_t>(pos);
+              for (int64_t c = 0; c < C; ++c) {  // branch-free: vectorises
                 const T v = xp[c];
                 const T best = yq[c];
-                if (v > best || (v != v && best == best)) {
-                  yq[c] = v;
-                  aq[c] = static_cast<int32_t>(pos);
-                }
+                const bool take = v > best || (v != v && best == best);
+                yq[c] = take ? v : best;
+                aq[c] = take ? pos32 : aq[c];
               }
             } else {
               for (int64_t c = 0; c < C; ++c) {

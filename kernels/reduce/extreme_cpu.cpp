@@ -29,8 +29,7 @@ void extreme_all_forward_cpu(const T* x, int64_t n, Extreme kind, T* y) {
     for (int64_t c = cb; c < ce; ++c) {
       const int64_t lo = c * kChunk, hi = std::min(n, lo + kChunk);
       T best = x[lo];
-      for (int64_t i = lo + 1; i < hi; ++i)
-        if (replaces(x[i], best, kind)) best = x[i];
+      for (int64_t i = lo + 1; i < hi; ++i) best = replaces(x[i], best, kind) ? x[i] : best;
       partial[static_cast<size_t>(c)] = best;
     }
   });
@@ -78,8 +77,7 @@ void extreme_axis_forward_cpu(const T* x, int64_t outer, int64_t len, int64_t in
       for (int64_t i = i0; i < i1; ++i) yo[i] = xo[i];
       for (int64_t j = 1; j < len; ++j) {
         const T* xj = xo + j * inner;
-        for (int64_t i = i0; i < i1; ++i)
-          if (replaces(xj[i], yo[i], kind)) yo[i] = xj[i];
+        for (int64_t i = i0; i < i1; ++i) yo[i] = replaces(xj[i], yo[i], kind) ? xj[i] : yo[i];
       }
     }
   });

@@ -31,17 +31,19 @@ struct ReducePlan {
   int64_t out_numel = 1;                        // outer * (inner_reduced ? 1 : inner)
 
   // Offset of the first element of run (o, r).
-  int64_t offset(int64_t o, int64_t r) const {
-    return digits_offset(o, outer_sizes, outer_strides) + digits_offset(r, row_sizes, row_strides);
-  }
+  int64_t offset(int64_t o, int64_t r) const { return outer_offset(o) + row_offset(r); }
+  int64_t outer_offset(int64_t o) const { return digits_offset(o, outer_sizes, outer_strides); }
+  int64_t row_offset(int64_t r) const { return digits_offset(r, row_sizes, row_strides); }
+  // Mixed-radix decode; the outermost digit needs no modulo (index < product of sizes), so the
+  // common single-block case costs no division.
   static int64_t digits_offset(int64_t index, const std::vector<int64_t>& sizes,
                                const std::vector<int64_t>& strides) {
     int64_t off = 0;
-    for (size_t d = sizes.size(); d-- > 0;) {
+    for (size_t d = sizes.size(); d-- > 1;) {
       off += (index % sizes[d]) * strides[d];
       index /= sizes[d];
     }
-    return off;
+    return sizes.empty() ? off : off + index * strides[0];
   }
 };
 

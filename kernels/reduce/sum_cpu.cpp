@@ -16,12 +16,13 @@ constexpr int64_t kBlockElements = int64_t{1} << 16;
 template <class T>
 void sum_reduced_runs(const T* x, const ReducePlan& plan, int64_t o, int64_t a, int64_t b,
                       double& acc) {
-  int64_t pos = a;
-  while (pos < b) {
-    const int64_t r = pos / plan.inner;
-    const int64_t i0 = pos % plan.inner;
+  if (a >= b) return;
+  const int64_t base = plan.outer_offset(o);
+  int64_t r = a == 0 ? 0 : a / plan.inner;  // a == 0 unless the reduction spans several blocks
+  int64_t i0 = a == 0 ? 0 : a % plan.inner;
+  for (int64_t pos = a; pos < b; ++r, i0 = 0) {
     const int64_t len = std::min(plan.inner - i0, b - pos);
-    const T* p = x + plan.offset(o, r) + i0;
+    const T* p = x + base + plan.row_offset(r) + i0;
     double s = 0;
     for (int64_t i = 0; i < len; ++i) s += static_cast<double>(p[i]);
     acc += s;
@@ -33,8 +34,9 @@ void sum_reduced_runs(const T* x, const ReducePlan& plan, int64_t o, int64_t a, 
 template <class T>
 void sum_kept_runs(const T* x, const ReducePlan& plan, int64_t o, int64_t ra, int64_t rb,
                    double* acc) {
+  const int64_t base = plan.outer_offset(o);
   for (int64_t r = ra; r < rb; ++r) {
-    const T* p = x + plan.offset(o, r);
+    const T* p = x + base + plan.row_offset(r);
     for (int64_t i = 0; i < plan.inner; ++i) acc[i] += static_cast<double>(p[i]);
   }
 }
@@ -56,10 +58,24 @@ void sum_forward_cpu(const T* x, const ReducePlan& plan, double scale, T* y) {
   // About kBlockElements input elements per parallel chunk.
   const int64_t task_elems = std::max<int64_t>(1, std::min(units, block_units) * unit_elems);
   const int64_t grain = std::max<int64_t>(1, kBlockElements / task_elems);
+  if (plan.inner_reduced && plan.rows == 1 && blocks == 1) {
+    // Each output sums one contiguous run (e.g. a mean over the channels): no bookkeeping.
+    parallel_for(0, plan.outer, grain, [&](int64_t ob, int64_t oe) {
+      for (int64_t o = ob; o < oe; ++o) {
+        const T* p = x + plan.outer_offset(o);
+        double s = 0;
+        for (int64_t i = 0; i < plan.inner; ++i) s += static_cast<double>(p[i]);
+        y[o] = static_cast<T>(s * scale);
+      }
+    });
+    return;
+  }
   parallel_for(0, tasks, grain, [&](int64_t tb, int64_t te) {
     std::vector<double> acc(static_cast<size_t>(width));
     for (int64_t task = tb; task < te; ++task) {
-      const int64_t o = task / blocks, blk = task % blocks;
+      // With one block per output, task == o (no division on the short-reduction path).
+      const int64_t o = blocks == 1 ? task : task / blocks;
+      const int64_t blk = blocks == 1 ? 0 : task % blocks;
       const int64_t ua = blk * block_units, ub = std::min(units, ua + block_units);
       std::fill(acc.begin(), acc.end(), 0.0);
       if (plan.inner_reduced) {
@@ -91,28 +107,44 @@ void sum_forward_cpu(const T* x, const ReducePlan& plan, double scale, T* y) {
 
 template <class T>
 void sum_backward_cpu(const T* gy, const ReducePlan& plan, double scale, T* gx) {
-  // Work items: (output o, run r, piece of the run), pieces of at most kPiece elements.
-  constexpr int64_t kPiece = 4096;
-  const int64_t pieces = std::max<int64_t>(1, (plan.inner + kPiece - 1) / kPiece);
-  const int64_t items = plan.outer * plan.rows * pieces;
-  const int64_t grain = kBlockElements / std::max<int64_t>(1, std::min(plan.inner, kPiece));
-  parallel_for(0, items, grain, [&](int64_t ib, int64_t ie) {
-    for (int64_t item = ib; item < ie; ++item) {
-      const int64_t piece = item % pieces;
-      const int64_t r = (item / pieces) % plan.rows;
-      const int64_t o = item / (pieces * plan.rows);
-      const int64_t i0 = piece * kPiece;
-      const int64_t i1 = std::min(plan.inner, i0 + kPiece);
-      T* p = gx + plan.offset(o, r);
-      if (plan.inner_reduced) {
-        const T v = static_cast<T>(static_cast<double>(gy[o]) * scale);
-        for (int64_t i = i0; i < i1; ++i) p[i] = v;
-      } else {
-        const T* g = gy + o * plan.inner;
-        for (int64_t i = i0; i < i1; ++i) p[i] = static_cast<T>(static_cast<double>(g[i]) * scale);
-      }
+  // Writes piece [i0, i1) of run (o, r).
+  auto fill = [&](int64_t o, int64_t r, int64_t i0, int64_t i1) {
+    T* p = gx + plan.offset(o, r);
+    if (plan.inner_reduced) {
+      const T v = static_cast<T>(static_cast<double>(gy[o]) * scale);
+      for (int64_t i = i0; i < i1; ++i) p[i] = v;
+    } else {
+      const T* g = gy + o * plan.inner;
+      for (int64_t i = i0; i < i1; ++i) p[i] = static_cast<T>(static_cast<double>(g[i]) * scale);
     }
-  });
+  };
+  constexpr int64_t kPiece = 4096;
+  if (plan.inner <= kPiece) {
+    // Work items: runs (o, r) in order; a chunk decodes its first run and then steps along.
+    const int64_t grain = std::max<int64_t>(1, kBlockElements / std::max<int64_t>(1, plan.inner));
+    parallel_for(0, plan.outer * plan.rows, grain, [&](int64_t ib, int64_t ie) {
+      int64_t o = ib / plan.rows, r = ib % plan.rows;
+      for (int64_t item = ib; item < ie; ++item) {
+        fill(o, r, 0, plan.inner);
+        if (++r == plan.rows) {
+          r = 0;
+          ++o;
+        }
+      }
+    });
+    return;
+  }
+  // Long runs: work items are pieces of at most kPiece elements of a run.
+  const int64_t pieces = (plan.inner + kPiece - 1) / kPiece;
+  parallel_for(0, plan.outer * plan.rows * pieces, kBlockElements / kPiece,
+               [&](int64_t ib, int64_t ie) {
+                 for (int64_t item = ib; item < ie; ++item) {
+                   const int64_t piece = item % pieces;
+                   const int64_t run = item / pieces;
+                   fill(run / plan.rows, run % plan.rows, piece * kPiece,
+                        std::min(plan.inner, (piece + 1) * kPiece));
+                 }
+               });
 }
 
 template void sum_forward_cpu<float>(const float*, const ReducePlan&, double, float*);

@@ -115,6 +115,24 @@ TEST_CASE("reduce: long reductions are accurate in f32 and independent of the th
   }
 }
 
+TEST_CASE("reduce: backward broadcasts over long runs", "[reduce]") {
+  // Runs longer than one work piece, reduced (mean over a long last axis) and kept (sum over the
+  // first axis of a wide tensor).
+  tape().clear();
+  Variable a(test::random_uniform(Shape{3, 70001}, 1), true);
+  backward(mean(a, {1}), Tensor::from_vector<double>(Shape{3}, {70001, 2 * 70001.0, -70001}));
+  std::vector<double> ea(3 * 70001);
+  for (size_t i = 0; i < ea.size(); ++i) ea[i] = i < 70001 ? 1 : i < 140002 ? 2 : -1;
+  ASN_REQUIRE_CLOSE(a.grad(), Tensor::from_vector<double>(Shape{3, 70001}, ea), 0, 0);
+  Variable b(test::random_uniform(Shape{3, 5000}, 2), true);
+  Tensor g = test::random_uniform(Shape{1, 5000}, 3);
+  backward(sum(b, {0}, true), g);
+  const std::vector<double> gg = g.to_vector<double>();
+  std::vector<double> eb(3 * 5000);
+  for (size_t i = 0; i < eb.size(); ++i) eb[i] = gg[i % 5000];
+  ASN_REQUIRE_CLOSE(b.grad(), Tensor::from_vector<double>(Shape{3, 5000}, eb), 0, 0);
+}
+
 TEST_CASE("reduce: gradcheck of sum and mean (f64)", "[reduce]") {
   uint64_t seed = 90;
   for (const AxesCase& c : axes_cases()) {
