@@ -1,0 +1,154 @@
+// Checkpoints (see checkpoint.h).
+#include "apps/trainer/checkpoint.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "engine/io/safetensors.h"
+
+namespace asn::train {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+constexpr const char* kFormat = "asn-checkpoint-1";
+
+std::string meta(const io::SafetensorsFile& f, const std::string& key) {
+  auto it = f.metadata.find(key);
+  if (it == f.metadata.end()) ASN_THROW(IoError, "{}: not an asn checkpoint: metadata '{}' is missing", f.source, key);
+  return it->second;
+}
+
+int64_t meta_int(const io::SafetensorsFile& f, const std::string& key) {
+  const std::string v = meta(f, key);
+  try {
+    size_t used = 0;
+    const long long x = std::stoll(v, &used);
+    if (used != v.size()) throw std::invalid_argument(v);
+    return x;
+  } catch (const std::exception&) {
+    ASN_THROW(IoError, "{}: checkpoint metadata '{}' is not an integer: '{}'", f.source, key, v);
+  }
+}
+
+CheckpointInfo info_of(const io::SafetensorsFile& f) {
+  if (meta(f, "format") != kFormat)
+    ASN_THROW(IoError, "{}: unsupported checkpoint format '{}' (expected {})", f.source, meta(f, "format"), kFormat);
+  CheckpointInfo info;
+  info.state.step = meta_int(f, "step");
+  info.state.epoch = meta_int(f, "epoch");
+  info.state.batch_in_epoch = meta_int(f, "batch_in_epoch");
+  info.state.rng_seed = static_cast<uint64_t>(std::stoull(meta(f, "rng_seed")));
+  info.state.rng_offset = static_cast<uint64_t>(std::stoull(meta(f, "rng_offset")));
+  info.state.best_metric = std::stod(meta(f, "best_metric"));
+  info.state.best_step = meta_int(f, "best_step");
+  try {
+    info.config = json::parse(meta(f, "config"));
+    info.structure = json::parse(meta(f, "structure"));
+  } catch (const json::parse_error& e) {
+    ASN_THROW(IoError, "{}: checkpoint metadata is corrupt: {}", f.source, e.what());
+  }
+  return info;
+}
+}  // namespace
+
+void save_checkpoint(const std::string& path, const ag::Parameters& params, const ag::Optimizer* optimizer,
+                     const TrainingState& s, const json& config, const json& structure) {
+  std::vector<std::pair<std::string, Tensor>> ts;
+  for (const auto& e : params.entries()) ts.emplace_back(e.name, e.var.value());
+  std::map<std::string, std::string> md{{"format", kFormat},
+                                        {"step", std::to_string(s.step)},
+                                        {"epoch", std::to_string(s.epoch)},
+                                        {"batch_in_epoch", std::to_string(s.batch_in_epoch)},
+                                        {"rng_seed", std::to_string(s.rng_seed)},
+                                        {"rng_offset", std::to_string(s.rng_offset)},
+                                        {"best_metric", fmt::format("{:.17g}", s.best_metric)},
+                                        {"best_step", std::to_string(s.best_step)},
+                                        {"config", config.dump()},
+                                        {"structure", structure.dump()}};
+  if (optimizer) {
+    md["optimizer"] = optimizer->name();
+    md["optimizer_steps"] = std::to_string(optimizer->step_count());
+    for (const auto& [name, t] : optimizer->state_tensors()) ts.emplace_back("optimizer/" + name, t);
+  }
+  io::save_safetensors(path, ts, md);
+}
+
+CheckpointInfo read_checkpoint_info(const std::string& path) { return info_of(io::load_safetensors(path)); }
+
+CheckpointInfo load_checkpoint(const std::string& path, ag::Parameters& params, ag::Optimizer* optimizer) {
+  io::SafetensorsFile f = io::load_safetensors(path);
+  CheckpointInfo info = info_of(f);
+  for (const auto& e : params.entries()) {
+    if (!f.contains(e.name)) ASN_THROW(IoError, "{}: checkpoint has no tensor '{}' (a different model?)", path, e.name);
+    const Tensor& src = f.get(e.name);
+    ASN_CHECK_SHAPE(src.shape() == e.var.shape() && src.dtype() == e.var.dtype(),
+                    "{}: '{}' is {} in the checkpoint but {} in the model", path, e.name, describe(src),
+                    describe(e.var.value()));
+    Tensor dst = e.var.value();
+    dst.copy_from(src);
+  }
+  if (optimizer) {
+    const std::string name = meta(f, "optimizer");
+    ASN_CHECK(name == optimizer->name(), "{}: checkpoint optimizer is '{}' but the run uses '{}'", path, name,
+              optimizer->name());
+    std::vector<std::pair<std::string, Tensor>> st;
+    for (const auto& [n, t] : optimizer->state_tensors()) {
+      const std::string key = "optimizer/" + n;
+      if (!f.contains(key)) ASN_THROW(IoError, "{}: checkpoint has no optimizer state '{}'", path, key);
+      st.emplace_back(n, f.get(key));
+    }
+    optimizer->load_state_tensors(st);
+    optimizer->set_step_count(meta_int(f, "optimizer_steps"));
+  }
+  return info;
+}
+
+CheckpointManager::CheckpointManager(std::string dir, int keep_last, bool keep_best)
+    : dir_(std::move(dir)), keep_last_(keep_last), keep_best_(keep_best) {
+  ASN_CHECK(keep_last >= 1, "checkpoint.keep_last must be >= 1, got {}", keep_last);
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) ASN_THROW(IoError, "cannot create checkpoint folder '{}': {}", dir_, ec.message());
+}
+
+std::vector<std::string> CheckpointManager::list(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("ckpt-", 0) == 0 && name.size() > 17 && name.substr(name.size() - 12) == ".safetensors")
+      out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());  // zero-padded step numbers sort in step order
+  return out;
+}
+
+std::string CheckpointManager::latest(const std::string& dir) {
+  auto all = list(dir);
+  return all.empty() ? "" : all.back();
+}
+
+std::string CheckpointManager::save(const ag::Parameters& params, const ag::Optimizer* optimizer,
+                                    const TrainingState& state, const json& config, const json& structure) {
+  const std::string path = fmt::format("{}/ckpt-{:08d}.safetensors", dir_, state.step);
+  save_checkpoint(path, params, optimizer, state, config, structure);
+  auto all = list(dir_);
+  for (size_t i = 0; i + static_cast<size_t>(keep_last_) < all.size(); ++i) {
+    std::error_code ec;
+    fs::remove(all[i], ec);
+  }
+  return path;
+}
+
+std::string CheckpointManager::save_best(const ag::Parameters& params, const ag::Optimizer* optimizer,
+                                         const TrainingState& state, const json& config, const json& structure) {
+  if (!keep_best_) return "";
+  const std::string path = dir_ + "/best.safetensors";
+  save_checkpoint(path, params, optimizer, state, config, structure);
+  return path;
+}
+
+}  // namespace asn::train

@@ -1,0 +1,65 @@
+// Training checkpoints: one safetensors file holding every parameter and buffer (BN moving
+// statistics, fixed edge logits, frozen flow parameters) under its model name, the optimizer state
+// under `optimizer/<name>`, and in the metadata the training position (step, epoch, batch within the
+// epoch), the dropout generator state, the best metric so far, the resolved configuration and the
+// structure. Written atomically (engine/io/safetensors.h). Resuming from one continues a CPU run
+// bitwise-identically for the same thread count.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "autograd/optim/optimizer.h"
+#include "autograd/parameters.h"
+
+namespace asn::train {
+
+struct TrainingState {
+  int64_t step = 0;            // optimizer steps done
+  int64_t epoch = 0;           // current epoch (0-based)
+  int64_t batch_in_epoch = 0;  // batches of `epoch` already consumed
+  uint64_t rng_seed = 0;       // dropout generator
+  uint64_t rng_offset = 0;
+  double best_metric = -1;     // best validation metric so far (-1: none yet)
+  int64_t best_step = -1;
+};
+
+void save_checkpoint(const std::string& path, const ag::Parameters& params, const ag::Optimizer* optimizer,
+                     const TrainingState& state, const nlohmann::json& config, const nlohmann::json& structure);
+
+struct CheckpointInfo {
+  TrainingState state;
+  nlohmann::json config;
+  nlohmann::json structure;
+};
+
+// Reads only the metadata (validates the whole file). IoError names the file and the problem.
+CheckpointInfo read_checkpoint_info(const std::string& path);
+// Restores parameters, buffers and (when given) the optimizer state; every tensor must be present
+// with the right shape.
+CheckpointInfo load_checkpoint(const std::string& path, ag::Parameters& params, ag::Optimizer* optimizer);
+
+// Files of a run folder: `ckpt-<step:08>.safetensors` (the last `keep_last` are kept) and
+// `best.safetensors`.
+class CheckpointManager {
+ public:
+  CheckpointManager(std::string dir, int keep_last, bool keep_best);
+  // Writes the step checkpoint and prunes older ones; returns its path.
+  std::string save(const ag::Parameters& params, const ag::Optimizer* optimizer, const TrainingState& state,
+                   const nlohmann::json& config, const nlohmann::json& structure);
+  // Copies the given state as best.safetensors (call when the metric improved).
+  std::string save_best(const ag::Parameters& params, const ag::Optimizer* optimizer, const TrainingState& state,
+                        const nlohmann::json& config, const nlohmann::json& structure);
+  // The newest step checkpoint of `dir`, or "" when there is none.
+  static std::string latest(const std::string& dir);
+  static std::vector<std::string> list(const std::string& dir);
+
+ private:
+  std::string dir_;
+  int keep_last_;
+  bool keep_best_;
+};
+
+}  // namespace asn::train
