@@ -1,4 +1,7 @@
-// CPU dropout (kernels/dropout/dropout.h): the mask recomputed per element from Philox.
+// CPU dropout (kernels/dropout/dropout.h): the mask recomputed from Philox, one call per block of
+// four elements.
+#include <algorithm>
+
 #include "engine/parallel.h"
 #include "kernels/dropout/dropout.h"
 #include "kernels/dropout/dropout_math.h"
@@ -9,10 +12,15 @@ template <class T>
 void dropout_apply_cpu(const DropoutParams& p, const T* x, T* y, int64_t n) {
   const float rate = static_cast<float>(p.rate);
   const T scale = static_cast<T>(1.0 / (1.0 - p.rate));
-  parallel_for(0, n, 1 << 13, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const bool keep = dropout_keep(p.seed, p.offset, static_cast<uint64_t>(i), rate);
-      y[i] = dropout_apply(x[i], keep, scale);
+  const int64_t blocks = (n + 3) / 4;
+  parallel_for(0, blocks, 1 << 11, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const PhiloxResult bits = dropout_block_bits(p.seed, p.offset, static_cast<uint64_t>(b));
+      const int64_t k0 = 4 * b;
+      const int lanes = static_cast<int>(std::min<int64_t>(4, n - k0));
+      for (int l = 0; l < lanes; ++l) {
+        y[k0 + l] = dropout_apply(x[k0 + l], dropout_keep_bits(bits.v[l], rate), scale);
+      }
     }
   });
 }

@@ -133,40 +133,83 @@ void batch_norm_forward_eval_cpu(const BatchNormParams& p, const T* x, const T* 
   apply_affine(p, x, save_mean, scale.data(), shift.data(), y);
 }
 
+namespace {
+
+// Backward pass 1: per channel, sums[c] = sum dy' and sums[C + c] = sum dy' * (x - mean).
+// RELU is a template argument so the inner loop is a branch-free (vectorisable) select.
+template <bool RELU, class T>
+void backward_sums(const BatchNormParams& p, const T* dy, const T* x, const T* y,
+                   const double* mean, double* sums) {
+  const int64_t C = p.channels;
+  channel_sums<2>(
+      p.rows, C,
+      [&](int64_t r0, int64_t r1, double* acc) {
+        double* s_dy = acc;
+        double* s_dyx = acc + C;
+        for (int64_t r = r0; r < r1; ++r) {
+          const T* xr = x + r * C;
+          const T* dyr = dy + r * C;
+          const T* yr = RELU ? y + r * C : nullptr;
+          for (int64_t c = 0; c < C; ++c) {
+            const double g =
+                static_cast<double>(RELU ? bn_masked_grad(dyr[c], yr[c], true) : dyr[c]);
+            s_dy[c] += g;
+            s_dyx[c] += g * (static_cast<double>(xr[c]) - mean[c]);
+          }
+        }
+      },
+      sums);
+}
+
+// Backward pass 2: dx from the per-channel coefficients.
+template <bool RELU, bool TRAINING, class T>
+void backward_dx(const BatchNormParams& p, const T* dy, const T* x, const T* y, const T* mean,
+                 const T* invstd, const T* scale, const T* mean_dy, const T* mean_dy_xhat, T* dx) {
+  const int64_t C = p.channels;
+  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(C, 1));
+  parallel_for(0, p.rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* xr = x + r * C;
+      const T* dyr = dy + r * C;
+      const T* yr = RELU ? y + r * C : nullptr;
+      T* dxr = dx + r * C;
+      for (int64_t c = 0; c < C; ++c) {
+        const T g = RELU ? bn_masked_grad(dyr[c], yr[c], true) : dyr[c];
+        if constexpr (TRAINING) {
+          const T xhat = (xr[c] - mean[c]) * invstd[c];
+          dxr[c] = bn_train_grad_x(g, xhat, scale[c], mean_dy[c], mean_dy_xhat[c]);
+        } else {
+          dxr[c] = scale[c] * g;
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
 template <class T>
 void batch_norm_backward_cpu(const BatchNormParams& p, bool training, const T* dy, const T* x,
                              const T* y, const T* gamma, const T* save_mean, const T* save_invstd,
                              T* dx, T* dgamma, T* dbeta) {
   const int64_t M = p.rows, C = p.channels;
   const size_t uc = static_cast<size_t>(C);
-  const bool relu = p.relu;
   // Per channel: sum dy' and sum dy' * (x - mean) (times invstd afterwards gives sum dy' * xhat).
   std::vector<double> sums(2 * uc, 0.0);
-  const bool need_sums = dgamma || dbeta || (dx && training);
-  if (need_sums) {
-    channel_sums<2>(
-        M, C,
-        [&](int64_t r0, int64_t r1, double* acc) {
-          double* s_dy = acc;
-          double* s_dyx = acc + C;
-          for (int64_t r = r0; r < r1; ++r) {
-            const T* xr = x + r * C;
-            const T* dyr = dy + r * C;
-            const T* yr = relu ? y + r * C : nullptr;
-            for (int64_t c = 0; c < C; ++c) {
-              const double g =
-                  static_cast<double>(relu ? bn_masked_grad(dyr[c], yr[c], true) : dyr[c]);
-              s_dy[c] += g;
-              s_dyx[c] += g * (static_cast<double>(xr[c]) - static_cast<double>(save_mean[c]));
-            }
-          }
-        },
-        sums.data());
+  if (dgamma || dbeta || (dx && training)) {
+    std::vector<double> mean(uc);
+    for (size_t c = 0; c < uc; ++c) mean[c] = static_cast<double>(save_mean[c]);
+    if (p.relu) {
+      backward_sums<true>(p, dy, x, y, mean.data(), sums.data());
+    } else {
+      backward_sums<false>(p, dy, x, y, mean.data(), sums.data());
+    }
   }
   std::vector<double> sum_dy(sums.begin(), sums.begin() + C);
   std::vector<double> sum_dy_xhat(uc);
-  for (size_t c = 0; c < uc; ++c)
+  for (size_t c = 0; c < uc; ++c) {
     sum_dy_xhat[c] = sums[uc + c] * static_cast<double>(save_invstd[c]);
+  }
   if (dbeta) {
     for (size_t c = 0; c < uc; ++c) dbeta[c] = static_cast<T>(sum_dy[c]);
   }
@@ -181,24 +224,16 @@ void batch_norm_backward_cpu(const BatchNormParams& p, bool training, const T* d
     mean_dy[c] = static_cast<T>(sum_dy[c] / static_cast<double>(M));
     mean_dy_xhat[c] = static_cast<T>(sum_dy_xhat[c] / static_cast<double>(M));
   }
-  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(C, 1));
-  parallel_for(0, M, grain, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const T* xr = x + r * C;
-      const T* dyr = dy + r * C;
-      const T* yr = relu ? y + r * C : nullptr;
-      T* dxr = dx + r * C;
-      for (int64_t c = 0; c < C; ++c) {
-        const T g = relu ? bn_masked_grad(dyr[c], yr[c], true) : dyr[c];
-        if (training) {
-          const T xhat = (xr[c] - save_mean[c]) * save_invstd[c];
-          dxr[c] = bn_train_grad_x(g, xhat, scale[c], mean_dy[c], mean_dy_xhat[c]);
-        } else {
-          dxr[c] = scale[c] * g;
-        }
-      }
-    }
-  });
+  const T *sc = scale.data(), *mdy = mean_dy.data(), *mdyx = mean_dy_xhat.data();
+  if (p.relu && training) {
+    backward_dx<true, true>(p, dy, x, y, save_mean, save_invstd, sc, mdy, mdyx, dx);
+  } else if (p.relu) {
+    backward_dx<true, false>(p, dy, x, y, save_mean, save_invstd, sc, mdy, mdyx, dx);
+  } else if (training) {
+    backward_dx<false, true>(p, dy, x, y, save_mean, save_invstd, sc, mdy, mdyx, dx);
+  } else {
+    backward_dx<false, false>(p, dy, x, y, save_mean, save_invstd, sc, mdy, mdyx, dx);
+  }
 }
 
 #define ASN_INSTANTIATE(T)                                                                   \

@@ -30,9 +30,10 @@ ASN_HOST_DEVICE T bn_apply(T x, T mean, T scale, T shift, bool relu) {
 }
 
 // The gradient reaching the affine map: dy itself, or dy masked by the fused ReLU's output y > 0.
+// Written as a multiply by 0 / 1 (not a branch): compilers vectorise it and warps do not diverge.
 template <class T>
 ASN_HOST_DEVICE T bn_masked_grad(T dy, T y, bool relu) {
-  return relu && !(y > T(0)) ? T(0) : dy;
+  return relu ? dy * static_cast<T>(y > T(0)) : dy;
 }
 
 // Training-mode input gradient with batch statistics (m = rows per channel, scale = gamma *

@@ -9,6 +9,7 @@
 #include "autograd/functions/batch_norm.h"
 #include "autograd/gradcheck.h"
 #include "autograd/tape.h"
+#include "engine/parallel.h"
 #include "tests/oracles/batch_norm_oracle.h"
 #include "tests/support/compare.h"
 #include "tests/support/random.h"
@@ -223,11 +224,11 @@ TEST_CASE("batch_norm: f32 on 1x8x56x56x64 matches the f64 oracle to 1e-5 and is
           "[batch_norm]") {
   const Shape shape{1, 8, 56, 56, 64};
   const int64_t C = 64;
-  // A large mean relative to the spread tests the variance for cancellation.
+  // Channel means of 20 to 23, ten times the spread: the variance must not cancel in f32.
   Tensor x64 = test::random_normal(shape, 71, 2.0);
   {
     double* p = x64.data<double>();
-    for (int64_t i = 0; i < x64.numel(); ++i) p[i] += 3.0 + 0.05 * static_cast<double>(i % C);
+    for (int64_t i = 0; i < x64.numel(); ++i) p[i] += 20.0 + 0.05 * static_cast<double>(i % C);
   }
   Tensor x = x64.to(DType::f32);
   Tensor gamma = test::random_uniform(Shape{C}, 72, 0.5, 1.5, DType::f32);
@@ -235,31 +236,36 @@ TEST_CASE("batch_norm: f32 on 1x8x56x56x64 matches the f64 oracle to 1e-5 and is
   Tensor rm = Tensor::zeros(Shape{C}, DType::f32), rv = Tensor::full(Shape{C}, 1.0, DType::f32);
   Tensor dy = test::random_uniform(shape, 74, -1, 1, DType::f32);
   const BatchNormOptions opt{true, 0.99, 1e-5};
-
-  BnRun r = run_bn(false, x, gamma, beta, rm, rv, opt, dy);
   oracle::BatchNormResult ref =
       oracle::batch_norm(x, vec(gamma), vec(beta), vec(rm), vec(rv), true, 0.99, 1e-5, false);
-  ASN_REQUIRE_CLOSE(r.y.to(DType::f64), ref.y, 1e-5, 1e-5);
-  ASN_REQUIRE_CLOSE(r.running_mean.to(DType::f64), channel_tensor(ref.running_mean), 1e-5, 1e-5);
-  ASN_REQUIRE_CLOSE(r.running_var.to(DType::f64), channel_tensor(ref.running_var), 1e-5, 1e-5);
   oracle::BatchNormGrads gref = oracle::batch_norm_train_backward(x, dy, vec(gamma), 1e-5);
-  ASN_REQUIRE_CLOSE(r.dx.to(DType::f64), gref.dx, 1e-5, 1e-5);
-  ASN_REQUIRE_CLOSE(r.dgamma.to(DType::f64), channel_tensor(gref.dgamma), 1e-5, 1e-5);
-  ASN_REQUIRE_CLOSE(r.dbeta.to(DType::f64), channel_tensor(gref.dbeta), 1e-5, 1e-5);
+  Tensor ref_relu =
+      oracle::batch_norm(x, vec(gamma), vec(beta), vec(rm), vec(rv), true, 0.99, 1e-5, true).y;
 
-  // The same call again gives bitwise the same results (fixed partition, fixed combine order).
-  BnRun r2 = run_bn(false, x, gamma, beta, rm, rv, opt, dy);
-  REQUIRE(r2.y.to_vector<float>() == r.y.to_vector<float>());
-  REQUIRE(r2.dx.to_vector<float>() == r.dx.to_vector<float>());
-  REQUIRE(r2.dgamma.to_vector<float>() == r.dgamma.to_vector<float>());
-  REQUIRE(r2.running_var.to_vector<float>() == r.running_var.to_vector<float>());
+  const int saved_threads = num_threads();
+  for (int threads : {1, 2}) {
+    INFO("threads " << threads);
+    set_num_threads(threads);
+    BnRun r = run_bn(false, x, gamma, beta, rm, rv, opt, dy);
+    ASN_REQUIRE_CLOSE(r.y.to(DType::f64), ref.y, 1e-5, 1e-5);
+    ASN_REQUIRE_CLOSE(r.running_mean.to(DType::f64), channel_tensor(ref.running_mean), 1e-5, 1e-5);
+    ASN_REQUIRE_CLOSE(r.running_var.to(DType::f64), channel_tensor(ref.running_var), 1e-5, 1e-5);
+    ASN_REQUIRE_CLOSE(r.dx.to(DType::f64), gref.dx, 1e-5, 1e-5);
+    ASN_REQUIRE_CLOSE(r.dgamma.to(DType::f64), channel_tensor(gref.dgamma), 1e-5, 1e-5);
+    ASN_REQUIRE_CLOSE(r.dbeta.to(DType::f64), channel_tensor(gref.dbeta), 1e-5, 1e-5);
 
-  // Fused BN + ReLU at this size agrees with its unfused composition too.
-  BnRun f = run_bn(true, x, gamma, beta, rm, rv, opt, dy);
-  ASN_REQUIRE_CLOSE(
-      f.y.to(DType::f64),
-      oracle::batch_norm(x, vec(gamma), vec(beta), vec(rm), vec(rv), true, 0.99, 1e-5, true).y,
-      1e-5, 1e-5);
+    // The same call again gives bitwise the same results (fixed partition, fixed combine order).
+    BnRun r2 = run_bn(false, x, gamma, beta, rm, rv, opt, dy);
+    REQUIRE(r2.y.to_vector<float>() == r.y.to_vector<float>());
+    REQUIRE(r2.dx.to_vector<float>() == r.dx.to_vector<float>());
+    REQUIRE(r2.dgamma.to_vector<float>() == r.dgamma.to_vector<float>());
+    REQUIRE(r2.running_var.to_vector<float>() == r.running_var.to_vector<float>());
+
+    // The fused BN + ReLU at this size.
+    BnRun f = run_bn(true, x, gamma, beta, rm, rv, opt, dy);
+    ASN_REQUIRE_CLOSE(f.y.to(DType::f64), ref_relu, 1e-5, 1e-5);
+  }
+  set_num_threads(saved_threads);
 }
 
 TEST_CASE("batch_norm: errors name the op and the shapes", "[batch_norm]") {
