@@ -36,9 +36,11 @@ Variable binary(const char* op, BinaryOp kind, const Variable& a, const Variable
     using T = decltype(tag);
     kernels::binary_forward_cpu<T>(kind, plan, av.data<T>(), bv.data<T>(), out.data<T>());
   });
-  // Saved for backward: the plan and shapes; the operands only for mul.
-  const bool keep_operands = kind == BinaryOp::mul;
-  Tensor sa = keep_operands ? av : Tensor(), sb = keep_operands ? bv : Tensor();
+  // Saved for backward: the plan and shapes; for mul, each operand only where the other one
+  // needs a gradient (d/da = g * b, d/db = g * a).
+  const bool mul_op = kind == BinaryOp::mul;
+  const Tensor sa = mul_op && b.requires_grad() ? av : Tensor();
+  const Tensor sb = mul_op && a.requires_grad() ? bv : Tensor();
   const Shape shape_a = av.shape(), shape_b = bv.shape();
   return record1(
       op, {a, b}, out,
@@ -46,10 +48,10 @@ Variable binary(const char* op, BinaryOp kind, const Variable& a, const Variable
                                                  const std::vector<bool>& needs) {
         const Tensor& dout = g[0];
         std::vector<Tensor> grads(2);
-        // add / sub with an operand of the output's shape: the gradient is dout itself.
-        if (needs[0] && kind != BinaryOp::mul && shape_a == dout.shape()) {
-          grads[0] = dout;
-        }
+        // An operand of the output's shape whose derivative is 1 (a of add and sub, b of add)
+        // gets dout itself; the tape copies where gradients alias.
+        if (needs[0] && kind != BinaryOp::mul && shape_a == dout.shape()) grads[0] = dout;
+        if (needs[1] && kind == BinaryOp::add && shape_b == dout.shape()) grads[1] = dout;
         kernels::dispatch_float(op, dout.dtype(), [&](auto tag) {
           using T = decltype(tag);
           const T* pa = sa.defined() ? sa.data<T>() : nullptr;

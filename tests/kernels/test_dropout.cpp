@@ -101,7 +101,7 @@ TEST_CASE("dropout: identity when not training or at rate 0, generator untouched
   REQUIRE(gen.offset() == 3);
 }
 
-TEST_CASE("dropout: rate outside [0, 1) and bad dtypes throw naming the op", "[dropout]") {
+TEST_CASE("dropout: a rate outside 0 <= rate < 1 and bad dtypes throw naming the op", "[dropout]") {
   Variable x(Tensor::zeros(Shape{4, 5}, DType::f32));
   Generator gen(1);
   REQUIRE_THROWS_WITH(dropout(x, 1.0, gen, true), Catch::Contains("dropout: rate") &&

@@ -17,6 +17,12 @@ using namespace asn::ag;
 
 namespace {
 
+// Restores the engine's thread count when a test that changes it ends (also on failure).
+struct ThreadCountGuard {
+  int saved = num_threads();
+  ~ThreadCountGuard() { set_num_threads(saved); }
+};
+
 using BinaryFn = Variable (*)(const Variable&, const Variable&);
 
 struct NamedOp {
@@ -96,22 +102,35 @@ TEST_CASE("elementwise: gradcheck add / sub / mul on both inputs (f64)", "[eleme
       REQUIRE(r.ok);
     }
   }
-  // The same Variable on both sides: x * x has gradient 2x.
+  // The same Variable on both sides: x * x has gradient 2x, x + x gradient 2, x - x gradient 0.
   Tensor x = test::random_uniform(Shape{3, 4}, 5);
-  GradcheckResult r =
-      gradcheck([](const std::vector<Variable>& v) { return mul(v[0], v[0]); }, {x});
+  for (const NamedOp& op : kOps) {
+    BinaryFn f = op.fn;
+    GradcheckResult r =
+        gradcheck([f](const std::vector<Variable>& v) { return f(v[0], v[0]); }, {x});
+    INFO(op.name << " " << r.report);
+    REQUIRE(r.ok);
+  }
+  // Only one operand requiring a gradient (mul then keeps just the other operand).
+  Tensor gate = test::random_uniform(Shape{3, 1}, 6);
+  GradcheckResult r = gradcheck([](const std::vector<Variable>& v) { return mul(v[0], v[1]); },
+                                {x, gate}, GradcheckOptions{1e-6, 1e-6, 1e-8, 1234, {true, false}});
+  INFO(r.report);
+  REQUIRE(r.ok);
+  r = gradcheck([](const std::vector<Variable>& v) { return mul(v[0], v[1]); }, {x, gate},
+                GradcheckOptions{1e-6, 1e-6, 1e-8, 1234, {false, true}});
   INFO(r.report);
   REQUIRE(r.ok);
 }
 
-TEST_CASE("elementwise: broadcast gradients at large f32 sizes, 1 and 2 threads, deterministic",
+TEST_CASE("elementwise: broadcast gradients at large f32 sizes, 1 and 3 threads, deterministic",
           "[elementwise]") {
   // Large enough for several chunks: exercises both reduction strategies (outer axis kept: the
   // gate; outer axis reduced: the per-channel vector) and the single-element operand.
   const Shape x_shape{2, 8, 28, 28, 48};
   const Shape operand_shapes[] = {Shape{2, 8, 1, 1, 48}, Shape{1, 1, 1, 1, 48},
                                   Shape{2, 8, 28, 28, 1}, Shape{1, 1, 1, 1, 1}};
-  const int saved_threads = num_threads();
+  ThreadCountGuard restore_threads;  // a failing REQUIRE must not leak the thread count
   for (const Shape& gs : operand_shapes) {
     INFO(gs.str());
     Tensor x = test::random_uniform(x_shape, 6, -1, 1, DType::f32);
@@ -121,7 +140,7 @@ TEST_CASE("elementwise: broadcast gradients at large f32 sizes, 1 and 2 threads,
     Tensor dgate_ref = oracle::sum_to_shape(oracle::binary('*', dout, x), gs);
     Tensor dx_ref = oracle::binary('*', dout, gate);
     Tensor dadd_ref = oracle::sum_to_shape(dout, gs);
-    for (int threads : {1, 2}) {
+    for (int threads : {1, 3}) {
       set_num_threads(threads);
       Grads m = run_binary(&mul, x, gate, dout);
       ASN_REQUIRE_CLOSE(m.out.to(DType::f64), oracle::binary('*', x, gate), 1e-6, 1e-7);
@@ -133,7 +152,6 @@ TEST_CASE("elementwise: broadcast gradients at large f32 sizes, 1 and 2 threads,
       ASN_REQUIRE_CLOSE(s.da.to(DType::f64), dadd_ref, 1e-5, 1e-5);
     }
   }
-  set_num_threads(saved_threads);
 }
 
 TEST_CASE("elementwise: add_n sums in order, gradient to every input", "[elementwise]") {
