@@ -138,23 +138,25 @@ Variable scale_by(const Variable& x, const Variable& s) {
     using T = decltype(tag);
     kernels::scale_cpu<T>(xv.data<T>(), static_cast<T>(s_value), y.data<T>(), xv.numel());
   });
-  // Saved for backward: x and the value of s.
+  // Saved for backward: the value of s, and x only when s needs a gradient.
+  const Tensor x_saved = s.requires_grad() ? xv : Tensor();
   const Shape s_shape = sv.shape();
   return record1(
       "scale_by", {x, s}, y,
-      [xv, s_value, s_shape](const std::vector<Tensor>& g, const std::vector<bool>& needs) {
+      [x_saved, s_value, s_shape](const std::vector<Tensor>& g, const std::vector<bool>& needs) {
+        const Tensor& dy = g[0];
         std::vector<Tensor> grads(2);
-        kernels::dispatch_float("scale_by", xv.dtype(), [&](auto tag) {
+        kernels::dispatch_float("scale_by", dy.dtype(), [&](auto tag) {
           using T = decltype(tag);
           if (needs[0]) {
-            grads[0] = Tensor::empty(xv.shape(), xv.dtype(), xv.device());
-            kernels::scale_cpu<T>(g[0].data<T>(), static_cast<T>(s_value), grads[0].data<T>(),
-                                  xv.numel());
+            grads[0] = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
+            kernels::scale_cpu<T>(dy.data<T>(), static_cast<T>(s_value), grads[0].data<T>(),
+                                  dy.numel());
           }
           if (needs[1]) {
-            grads[1] = Tensor::empty(s_shape, xv.dtype(), xv.device());
+            grads[1] = Tensor::empty(s_shape, dy.dtype(), dy.device());
             grads[1].data<T>()[0] =
-                static_cast<T>(kernels::dot_cpu<T>(g[0].data<T>(), xv.data<T>(), xv.numel()));
+                static_cast<T>(kernels::dot_cpu<T>(dy.data<T>(), x_saved.data<T>(), dy.numel()));
           }
         });
         return grads;

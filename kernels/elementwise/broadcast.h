@@ -11,10 +11,11 @@
 //
 // Backward: the gradient of an operand sums the per-element gradient term (binary_math.h) over that
 // operand's broadcast axes, accumulated in double. Saved for backward: for add and sub nothing but
-// the shapes; for mul both operands. Determinism: forward and the non-reducing gradients are
-// per-element; a reducing gradient either gives each thread disjoint output elements (when the
-// outermost merged axis is kept) or uses one partial sum per chunk of a static partition, combined
-// in chunk order. Either way the result depends only on the thread count.
+// the shapes; for mul each operand where the other needs a gradient. Determinism: forward and the
+// non-reducing gradients are per-element; a reducing gradient either gives each thread disjoint
+// output elements (when the outermost merged axis is kept) or uses one partial sum per chunk of a
+// static partition, combined in chunk order. Either way the result depends only on the thread
+// count.
 #pragma once
 
 #include <cstdint>

@@ -4,7 +4,8 @@
 //   scale_by:  y = s * x       (s a one-element tensor)      dx = s * dy,  ds = sum(dy * x)
 //   add_n:     y = x_0 + x_1 + ... + x_{k-1}                 dx_i = dy
 //
-// Saved for backward: scale nothing; scale_by both x and s; add_n nothing.
+// Saved for backward: scale nothing; scale_by x and the value of s read at forward time; add_n
+// nothing.
 // scale_cpu serves scale forward and backward and scale_by's forward and dx (with alpha = s read on
 // the host). dot_cpu (ds) sums in double, one partial per chunk of a static partition combined in
 // chunk order: deterministic for a given thread count. add_n adds in input order in type T.

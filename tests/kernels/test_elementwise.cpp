@@ -186,6 +186,12 @@ TEST_CASE("elementwise: scale and scale_by", "[elementwise]") {
   r = gradcheck([](const std::vector<Variable>& v) { return scale_by(v[0], v[1]); }, {x, s});
   INFO(r.report);
   REQUIRE(r.ok);
+  for (bool x_trainable : {true, false}) {  // one of the two frozen
+    r = gradcheck([](const std::vector<Variable>& v) { return scale_by(v[0], v[1]); }, {x, s},
+                  GradcheckOptions{1e-6, 1e-6, 1e-8, 1234, {x_trainable, !x_trainable}});
+    INFO(r.report);
+    REQUIRE(r.ok);
+  }
   // An edge gate: sigmoid of a (1,) logit times the input, gradient to the logit and the input.
   Tensor logit = Tensor::from_vector<double>(Shape{1}, {-0.4});
   r = gradcheck([](const std::vector<Variable>& v) { return scale_by(v[0], sigmoid(v[1])); },
