@@ -1,0 +1,62 @@
+// Batch normalisation over every axis but the last (channels-last input of any rank >= 2: an
+// (N, T, H, W, C) tensor is M = N*T*H*W rows of C channels), with an optional fused ReLU.
+//
+// Training (batch statistics):
+//   mean_c = (1/M) sum_r x[r, c]          var_c = (1/M) sum_r (x[r, c] - mean_c)^2   (biased)
+//   y = gamma_c * (x - mean_c) / sqrt(var_c + eps) + beta_c      (then max(y, 0) when fused ReLU)
+//   moving_mean = momentum * moving_mean + (1 - momentum) * mean_c
+//   moving_var  = momentum * moving_var  + (1 - momentum) * var_c * M / (M - 1)
+// The moving variance takes the UNBIASED batch variance (Bessel's correction, with M - 1 clamped
+// to >= 1 as TF does), matching TF's fused batch norm (what tf.layers.batch_normalization runs on
+// the reference's 4-D (N*T, H, W, C) activations) and PyTorch; the normalisation itself uses the
+// biased variance. (Keras' non-fused path would feed the biased variance; we do not follow it.)
+// Evaluation: mean and var are the moving statistics: an affine map per channel.
+// gamma / beta may be null (scale 1 / shift 0).
+//
+// Backward (dy' = dy, or dy * [y > 0] with the fused ReLU; xhat = (x - mean) * invstd):
+//   dbeta = sum_r dy'      dgamma = sum_r dy' * xhat
+//   training: dx = gamma * invstd * (dy' - dbeta / M - xhat * dgamma / M)
+//   eval:     dx = gamma * invstd * dy'
+// Saved for backward: x, gamma, the per-channel mean and invstd used (batch or moving, written by
+// the forward into save_mean / save_invstd), and y when the ReLU is fused.
+//
+// Accuracy and determinism: per-channel sums are accumulated in double, the variance in a second
+// pass around the mean (no cancellation in f32). Rows are split statically into one chunk per
+// thread, each chunk keeps its own partial sums, and the partials are added in chunk order, so the
+// result depends only on the thread count.
+#pragma once
+
+#include <cstdint>
+
+namespace asn::kernels {
+
+struct BatchNormParams {
+  int64_t rows = 0;      // M = product of every axis but the last
+  int64_t channels = 0;  // C, the last axis
+  double eps = 1e-5;
+  double momentum = 0.99;
+  bool relu = false;  // fused ReLU after the affine map
+};
+
+// Training forward. Writes y (rows * channels), save_mean and save_invstd (channels each) and, when
+// running_mean / running_var are not null, updates them in place.
+template <class T>
+void batch_norm_forward_train_cpu(const BatchNormParams& p, const T* x, const T* gamma,
+                                  const T* beta, T* y, T* save_mean, T* save_invstd,
+                                  T* running_mean, T* running_var);
+
+// Evaluation forward with the moving statistics. save_mean / save_invstd receive the moving mean
+// and 1 / sqrt(moving_var + eps) for the backward.
+template <class T>
+void batch_norm_forward_eval_cpu(const BatchNormParams& p, const T* x, const T* gamma,
+                                 const T* beta, const T* running_mean, const T* running_var, T* y,
+                                 T* save_mean, T* save_invstd);
+
+// Backward for either mode. y is read only with the fused ReLU. dx, dgamma, dbeta may each be null
+// (not wanted).
+template <class T>
+void batch_norm_backward_cpu(const BatchNormParams& p, bool training, const T* dy, const T* x,
+                             const T* y, const T* gamma, const T* save_mean, const T* save_invstd,
+                             T* dx, T* dgamma, T* dbeta);
+
+}  // namespace asn::kernels
