@@ -78,4 +78,13 @@ TEST_CASE("tensor: cpu allocator statistics", "[engine]") {
     REQUIRE(reinterpret_cast<uintptr_t>(t.raw_data()) % 64 == 0);
   }
   REQUIRE(a.stats().allocated_bytes == before.allocated_bytes);
+  // Large blocks are cached and reused without asking the system again.
+  a.empty_cache();
+  { Tensor big = Tensor::empty(Shape{1 << 20}); }
+  const AllocatorStats s1 = a.stats();
+  REQUIRE(s1.reserved_bytes >= s1.allocated_bytes + (4 << 20));
+  { Tensor big = Tensor::empty(Shape{1 << 20}); }
+  REQUIRE(a.stats().num_system_allocs == s1.num_system_allocs);
+  a.empty_cache();
+  REQUIRE(a.stats().reserved_bytes < s1.reserved_bytes);
 }
