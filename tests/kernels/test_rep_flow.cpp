@@ -217,3 +217,182 @@ TEST_CASE("rep_flow: argument errors name the op and the tensors", "[kernels][re
   REQUIRE_THROWS_WITH(rep_flow_input(Variable(test::random_uniform(Shape{4, 3}, 1))),
                       Catch::Contains("rep_flow_input: input must have rank 5"));
 }
+
+// --- backward ------------------------------------------------------------------------------------
+
+namespace {
+
+// x drawn uniformly in [lo, hi), re-drawn until every mask decision of the run is at least
+// `margin` away from its threshold (so finite differences never switch a branch) and all three
+// step branches occur (so each branch's adjoint is exercised).
+Tensor draw_away_from_thresholds(const Shape& s, uint64_t seed, double lo, double hi,
+                                 const kernels::TvL1Params& p, const RepFlowOptions& o,
+                                 double margin) {
+  for (uint64_t k = 0; k < 200; ++k) {
+    Tensor x = test::random_uniform(s, seed + 1000 * k, lo, hi);
+    const test::RepFlowOracleResult r = test::rep_flow_oracle(
+        x.to_vector<double>(), s[0], s[1], s[2], s[3], s[4], p, o.iterations, o.channel_mean,
+        o.normalize);
+    const bool all_branches = s[1] == 1 || (r.branch_count[1] > 0 && r.branch_count[2] > 0 &&
+                                            r.branch_count[3] > 0);
+    if (r.min_margin > margin && all_branches) return x;
+  }
+  FAIL("no input away from the TV-L1 thresholds found for " << s.str());
+  return Tensor();
+}
+
+std::vector<Tensor> param_tensors(const kernels::TvL1Params& p) {
+  std::vector<Tensor> out;
+  for (const RepFlowParamSpec& s : rep_flow_param_specs(p))
+    out.push_back(Tensor::from_vector<double>(s.shape, s.init));
+  return out;
+}
+
+// gradcheck of rep_flow with respect to x and all nine parameters.
+GradcheckResult check_rep_flow(const Tensor& x, const kernels::TvL1Params& p,
+                               const RepFlowOptions& o) {
+  std::vector<Tensor> inputs = param_tensors(p);
+  inputs.insert(inputs.begin(), x);
+  GradcheckOptions gopt;
+  gopt.eps = 1e-6;
+  gopt.rtol = 1e-6;
+  gopt.atol = 1e-8;
+  return gradcheck(
+      [&](const std::vector<Variable>& v) {
+        return rep_flow(v[0], RepFlowParams::from_list({v.begin() + 1, v.end()}), o);
+      },
+      inputs, gopt);
+}
+
+// Gradients of x and all parameters for a fixed projection of the output.
+std::vector<std::vector<double>> all_grads(const Tensor& x, const kernels::TvL1Params& p,
+                                           const RepFlowOptions& o) {
+  tape().clear();
+  Variable xv(x.clone(), true);
+  RepFlowParams ps = rep_flow_params(p, x.dtype(), Device::cpu(), true);
+  Variable f = rep_flow(xv, ps, o);
+  backward(f, test::random_uniform(f.shape(), 77, -1, 1, x.dtype()));
+  std::vector<std::vector<double>> g{xv.grad().to_vector<double>()};
+  for (const Variable& v : ps.list()) g.push_back(v.grad().to_vector<double>());
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("rep_flow backward: gradcheck of x and every parameter, AssembleNet path",
+          "[kernels][rep_flow]") {
+  // N = 1, T = 3, H = 5, W = 6, RGB; 4 iterations in checkpoint segments of 3 and 1.
+  const RepFlowOptions o = options(4, true, true, 3);
+  const kernels::TvL1Params p;
+  const Tensor x = draw_away_from_thresholds(Shape{1, 3, 5, 6, 3}, 1, 0.0, 1.0, p, o, 0.05);
+  const GradcheckResult r = check_rep_flow(x, p, o);
+  INFO(r.report);
+  REQUIRE(r.ok);
+}
+
+TEST_CASE("rep_flow backward: gradcheck, general per-channel path with odd parameters",
+          "[kernels][rep_flow]") {
+  // No channel mean, normalisation on, T = 2 (one pair), odd sizes, 5 iterations, K = 2.
+  const RepFlowOptions o = options(5, false, true, 2);
+  const Tensor x = draw_away_from_thresholds(Shape{1, 2, 5, 3, 2}, 2, 0.0, 1.0, odd_params(), o, 0.05);
+  const GradcheckResult r = check_rep_flow(x, odd_params(), o);
+  INFO(r.report);
+  REQUIRE(r.ok);
+}
+
+TEST_CASE("rep_flow backward: gradcheck without normalisation, two clips, every state stored",
+          "[kernels][rep_flow]") {
+  const RepFlowOptions o = options(3, false, false, 1);
+  const Tensor x = draw_away_from_thresholds(Shape{2, 4, 3, 5, 1}, 3, 0.0, 30.0, odd_params(), o, 0.01);
+  const GradcheckResult r = check_rep_flow(x, odd_params(), o);
+  INFO(r.report);
+  REQUIRE(r.ok);
+}
+
+TEST_CASE("rep_flow backward: T = 1 has zero gradients", "[kernels][rep_flow]") {
+  const Tensor x = test::random_uniform(Shape{2, 1, 4, 3, 3}, 4, 0.0, 1.0);
+  const GradcheckResult r = check_rep_flow(x, {}, options(3));
+  INFO(r.report);
+  REQUIRE(r.ok);
+  for (const std::vector<double>& g : all_grads(x, {}, options(3)))
+    for (double v : g) REQUIRE(v == 0.0);
+}
+
+TEST_CASE("rep_flow backward: the checkpoint interval changes memory, not results",
+          "[kernels][rep_flow]") {
+  const Tensor x = test::random_uniform(Shape{2, 3, 6, 5, 3}, 5, 0.0, 1.0);
+  const kernels::TvL1Params p = odd_params();
+  const std::vector<std::vector<double>> ref = all_grads(x, p, options(10, true, true, 1));
+  for (int k : {0, 2, 3, 4, 9, 10, 25}) {
+    INFO("checkpoint_every " << k);
+    REQUIRE(all_grads(x, p, options(10, true, true, k)) == ref);  // bitwise
+  }
+  for (int k : {1, 3, 0}) {
+    INFO("f32, checkpoint_every " << k);
+    const Tensor x32 = x.to(DType::f32);
+    REQUIRE(all_grads(x32, p, options(10, true, true, k)) ==
+            all_grads(x32, p, options(10, true, true, 2)));
+  }
+}
+
+TEST_CASE("rep_flow: results do not depend on the thread count", "[kernels][rep_flow]") {
+  const Tensor x = test::random_uniform(Shape{2, 3, 7, 9, 3}, 6, 0.0, 1.0, DType::f32);
+  const int before = num_threads();
+  set_num_threads(1);
+  const std::vector<std::vector<double>> one = all_grads(x, odd_params(), options(6));
+  const std::vector<double> f1 = run_flow(x, odd_params(), options(6)).to_vector<double>();
+  set_num_threads(2);
+  const std::vector<std::vector<double>> two = all_grads(x, odd_params(), options(6));
+  const std::vector<double> f2 = run_flow(x, odd_params(), options(6)).to_vector<double>();
+  set_num_threads(before);
+  REQUIRE(f1 == f2);
+  REQUIRE(one == two);
+}
+
+TEST_CASE("rep_flow_input backward: gradcheck and TF's tie splitting of min / max",
+          "[kernels][rep_flow]") {
+  GradcheckOptions gopt;
+  for (bool mean : {true, false}) {
+    INFO("channel_mean " << mean);
+    const Tensor x = test::random_distinct(Shape{2, 3, 3, 2, 3}, 8 + mean, 0.01);
+    const GradcheckResult r = gradcheck(
+        [&](const std::vector<Variable>& v) { return rep_flow_input(v[0], options(1, mean)); }, {x},
+        gopt);
+    INFO(r.report);
+    REQUIRE(r.ok);
+  }
+  // Ties: 2 elements at the minimum (0.1), 3 at the maximum (0.9), one channel, no mean.
+  std::vector<double> xv = {0.1, 0.5, 0.9, 0.3, 0.9, 0.1, 0.7, 0.9, 0.2, 0.6};
+  const Tensor x = Tensor::from_vector<double>(Shape{1, 2, 1, 5, 1}, xv);
+  const Tensor g = test::random_uniform(x.shape(), 9, -1, 1);
+  const std::vector<double> gv = g.to_vector<double>();
+  tape().clear();
+  Variable xvar(x, true);
+  Variable y = rep_flow_input(xvar, options(1, false, true));
+  backward(y, g);
+  const std::vector<double> got = xvar.grad().to_vector<double>();
+  // By hand: y = s (x - mn), s = 255 / 0.8; dL/dmn = -s G + R / 0.8, dL/dmx = -R / 0.8.
+  const double s = 255.0 / 0.8;
+  double G = 0, R = 0;
+  for (size_t i = 0; i < xv.size(); ++i) {
+    G += gv[i];
+    R += gv[i] * s * (xv[i] - 0.1);
+  }
+  for (size_t i = 0; i < xv.size(); ++i) {
+    double want = s * gv[i];
+    if (xv[i] == 0.1) want += (-s * G + R / 0.8) / 2;
+    if (xv[i] == 0.9) want += (-R / 0.8) / 3;
+    REQUIRE(got[i] == Approx(want).epsilon(1e-12));
+  }
+  // Constant input: y = x - min with every element tied at the minimum: dx = g - mean(g).
+  const Tensor c = Tensor::full(Shape{1, 2, 1, 5, 1}, 0.4, DType::f64);
+  tape().clear();
+  Variable cvar(c, true);
+  backward(rep_flow_input(cvar, options(1, false, true)), g);
+  const std::vector<double> gc = cvar.grad().to_vector<double>();
+  for (size_t i = 0; i < gv.size(); ++i) REQUIRE(gc[i] == Approx(gv[i] - G / 10).epsilon(1e-12));
+  // And the whole layer on a constant input has finite gradients.
+  for (const std::vector<double>& gr : all_grads(Tensor::full(Shape{1, 3, 4, 5, 3}, 0.4, DType::f64),
+                                                 {}, options(5)))
+    for (double v : gr) REQUIRE(std::isfinite(v));
+}

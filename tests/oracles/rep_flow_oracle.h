@@ -20,6 +20,7 @@ namespace asn::test {
 struct RepFlowOracleResult {
   std::vector<double> flow;  // (N, T, H, W, 2C')
   double min_margin = std::numeric_limits<double>::infinity();  // min |rho -+ lt grad| seen
+  int64_t branch_count[4] = {0, 0, 0, 0};  // pixel-iterations per mask branch (0 = no step)
 };
 
 // x (N, T, H, W, C) row-major.
@@ -94,16 +95,21 @@ inline RepFlowOracleResult rep_flow_oracle(const std::vector<double>& x, int64_t
               res.min_margin = std::min(res.min_margin, std::fabs(rho - lt * grad[q]));
               res.min_margin = std::min(res.min_margin, std::fabs(rho + lt * grad[q]));
               double d1 = 0, d2 = 0;
+              int branch = 0;
               if (rho < -lt * grad[q]) {
                 d1 = lt * gx[q];
                 d2 = lt * gy[q];
+                branch = 1;
               } else if (rho > lt * grad[q]) {
                 d1 = -lt * gx[q];
                 d2 = -lt * gy[q];
+                branch = 2;
               } else if (grad[q] > eps) {
                 d1 = -rho / grad[q] * gx[q];
                 d2 = -rho / grad[q] * gy[q];
+                branch = 3;
               }
+              ++res.branch_count[branch];
               n1[q] = u1[q] + d1 + th * div(p11, p12, i, j);
               n2[q] = u2[q] + d2 + th * div(p21, p22, i, j);
             }
