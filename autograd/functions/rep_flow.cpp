@@ -137,7 +137,12 @@ Variable rep_flow_input(const Variable& x, const RepFlowOptions& opt) {
     if (xv.device().is_cpu()) {
       st = kernels::flow_normalize_forward_cpu<T>(xv.data<T>(), d, y.data<T>());
     } else {
-throw_no_cuda(op);
+#ifdef ASN_WITH_CUDA
+      st = kernels::cuda::flow_normalize_forward<T>(xv.data<T>(), d, y.data<T>(),
+                                                    xv.device().index);
+#else
+      throw_no_cuda(op);
+#endif
     }
   });
   return record1(op, {x}, y, [xv, d, st](const std::vector<Tensor>& g, const std::vector<bool>&) {
@@ -147,7 +152,12 @@ throw_no_cuda(op);
       if (xv.device().is_cpu()) {
         kernels::flow_normalize_backward_cpu<T>(xv.data<T>(), g[0].data<T>(), d, st, gx.data<T>());
       } else {
-throw_no_cuda("rep_flow_input");
+#ifdef ASN_WITH_CUDA
+        kernels::cuda::flow_normalize_backward<T>(xv.data<T>(), g[0].data<T>(), d, st,
+                                                  gx.data<T>(), xv.device().index);
+#else
+        throw_no_cuda("rep_flow_input");
+#endif
       }
     });
     return std::vector<Tensor>{gx};
@@ -185,7 +195,12 @@ Variable tvl1_flow(const Variable& image, const RepFlowParams& params, const Rep
     if (iv.device().is_cpu()) {
       kernels::tvl1_flow_forward_cpu<T>(iv.data<T>(), d, prm, flow.data<T>(), cp);
     } else {
-throw_no_cuda(op);
+#ifdef ASN_WITH_CUDA
+      kernels::cuda::tvl1_flow_forward<T>(iv.data<T>(), d, prm, flow.data<T>(), cp,
+                                          iv.device().index);
+#else
+      throw_no_cuda(op);
+#endif
     }
   });
 
@@ -206,7 +221,12 @@ throw_no_cuda(op);
       if (iv.device().is_cpu()) {
         kernels::tvl1_flow_backward_cpu<T>(iv.data<T>(), cp, g[0].data<T>(), d, prm, gi, gp);
       } else {
-throw_no_cuda("tvl1_flow");
+#ifdef ASN_WITH_CUDA
+        kernels::cuda::tvl1_flow_backward<T>(iv.data<T>(), cp, g[0].data<T>(), d, prm, gi, gp,
+                                             iv.device().index);
+#else
+        throw_no_cuda("tvl1_flow");
+#endif
       }
     });
     if (want_params) {

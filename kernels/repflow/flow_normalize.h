@@ -29,8 +29,8 @@ struct FlowNormalizeDims {
   int64_t c = 1;       // input channels
   bool channel_mean = true;
   bool normalize = true;
-  int64_t out_channels() const { return channel_mean ? 1 : c; }
-  int64_t out_numel() const { return pixels * out_channels(); }
+  ASN_HOST_DEVICE int64_t out_channels() const { return channel_mean ? 1 : c; }
+  ASN_HOST_DEVICE int64_t out_numel() const { return pixels * out_channels(); }
 };
 
 // min / max of the channel-reduced values m (meaningful when normalize).
