@@ -1,0 +1,58 @@
+// conv3d: argument checks, CPU dispatch and the tape node (forward and backward side by side).
+#include "autograd/functions/conv3d.h"
+
+#include "autograd/checks.h"
+#include "autograd/tape.h"
+#include "engine/allocator.h"
+#include "kernels/dispatch.h"
+
+namespace asn::ag {
+
+namespace {
+constexpr const char* kOp = "conv3d";
+}
+
+Variable conv3d(const Variable& x, const Variable& w, const kernels::Conv3dParams& p) {
+  OpScope scope(kOp);
+  ASN_CHECK_TYPE(x.defined() && w.defined(), "{}: input and kernel must be defined", kOp);
+  const Tensor& xv = x.value();
+  const Tensor& wv = w.value();
+  check_floating(kOp, "input", xv);
+  check_rank(kOp, "input", xv, 5, "(N, T, H, W, Cin)");
+  check_rank(kOp, "kernel", wv, 5, "(Cout, kT, kH, kW, Cin)");
+  check_same_type(kOp, "kernel", wv, "input", xv);
+  ASN_CHECK_SHAPE(xv.dim(4) == wv.dim(4),
+                  "{}: input {} and kernel {} disagree on input channels ({} vs {})", kOp,
+                  describe(xv), describe(wv), xv.dim(4), wv.dim(4));
+  const Shape y_shape = p.output_shape(xv.shape(), wv.shape());  // channels, params, window fit
+  if (!xv.device().is_cpu()) throw_no_cuda(kOp);
+
+  Tensor y = Tensor::empty(y_shape, xv.dtype(), xv.device());
+  kernels::dispatch_float(kOp, xv.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::conv3d_forward_cpu<T>(xv.data<T>(), xv.shape(), wv.data<T>(), wv.shape(), p,
+                                   y.data<T>());
+  });
+
+  return record1(kOp, {x, w}, y,
+                 [xv, wv, p](const std::vector<Tensor>& g, const std::vector<bool>& needs) {
+                   std::vector<Tensor> out(2);
+                   const Tensor& dy = g[0];
+                   kernels::dispatch_float(kOp, dy.dtype(), [&](auto tag) {
+                     using T = decltype(tag);
+                     if (needs[0]) {
+                       out[0] = Tensor::empty(xv.shape(), xv.dtype(), xv.device());
+                       kernels::conv3d_backward_data_cpu<T>(dy.data<T>(), xv.shape(), wv.data<T>(),
+                                                            wv.shape(), p, out[0].data<T>());
+                     }
+                     if (needs[1]) {
+                       out[1] = Tensor::empty(wv.shape(), wv.dtype(), wv.device());
+                       kernels::conv3d_backward_weight_cpu<T>(
+                           xv.data<T>(), xv.shape(), dy.data<T>(), wv.shape(), p, out[1].data<T>());
+                     }
+                   });
+                   return out;
+                 });
+}
+
+}  // namespace asn::ag

@@ -1,0 +1,399 @@
+// conv3d: forward against the nested-loop oracle (f32 and f64) over a table of cases covering odd
+// sizes, T = 1, every kernel shape the networks use (3x3x3, 1x3x3, 3x1x1, 1x1x1, 1x7x7), an even
+// kernel, strides, dilations and every padding rule; backward by gradcheck (f64) and against the
+// oracle's scatter loops on larger cases (several threads' chunks and column tiles); the 1x1x1
+// GEMM fast paths; padding helpers; and the argument errors.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "autograd/functions/conv3d.h"
+#include "autograd/gradcheck.h"
+#include "autograd/tape.h"
+#include "engine/parallel.h"
+#include "kernels/conv/conv3d.h"
+#include "tests/oracles/conv3d_oracle.h"
+#include "tests/support/compare.h"
+#include "tests/support/random.h"
+
+using namespace asn;
+using namespace asn::kernels;
+
+namespace {
+
+enum class Pad { Same, Fixed, Valid, Explicit };
+
+struct Case {
+  const char* name;
+  Shape x;  // (N, T, H, W, Cin)
+  Shape w;  // (Cout, kT, kH, kW, Cin)
+  Dims3 stride;
+  Dims3 dilation;
+  Pad pad;
+  std::array<AxisPad, 3> pads;  // Explicit only
+
+  Conv3dParams params() const {
+    const Dims3 k{w[1], w[2], w[3]}, in{x[1], x[2], x[3]};
+    switch (pad) {
+      case Pad::Same:
+        return Conv3dParams::same(k, stride, dilation, in);
+      case Pad::Fixed:
+        return Conv3dParams::fixed(k, stride, dilation, in);
+      case Pad::Valid:
+        return Conv3dParams::valid(stride, dilation);
+      case Pad::Explicit:
+        break;
+    }
+    Conv3dParams p = Conv3dParams::valid(stride, dilation);
+    for (int a = 0; a < 3; ++a) p.pad[a] = pads[static_cast<size_t>(a)];
+    return p;
+  }
+};
+
+constexpr Dims3 k1{1, 1, 1};
+
+const std::vector<Case>& forward_cases() {
+  static const std::vector<Case> cases = {
+      {"odd sizes 3x3x3 SAME", {2, 3, 7, 5, 3}, {4, 3, 3, 3, 3}, k1, k1, Pad::Same, {}},
+      {"T=1 1x3x3 SAME", {2, 1, 7, 5, 3}, {4, 1, 3, 3, 3}, k1, k1, Pad::Same, {}},
+      {"T=1 3x3x3 SAME (temporal taps all but one in padding)",
+       {1, 1, 5, 6, 2},
+       {3, 3, 3, 3, 2},
+       k1,
+       k1,
+       Pad::Same,
+       {}},
+      {"temporal 3x1x1 SAME", {2, 5, 4, 3, 3}, {4, 3, 1, 1, 3}, k1, k1, Pad::Same, {}},
+      {"pointwise 1x1x1 (GEMM fast path)",
+       {2, 3, 7, 5, 3},
+       {4, 1, 1, 1, 3},
+       k1,
+       k1,
+       Pad::Valid,
+       {}},
+      {"pointwise 1x1x1 stride 2 on H/W (gather)",
+       {2, 3, 7, 5, 3},
+       {4, 1, 1, 1, 3},
+       {1, 2, 2},
+       k1,
+       Pad::Same,
+       {}},
+      {"pointwise 1x1x1 stride 2 on T/H/W, fixed",
+       {2, 5, 6, 5, 3},
+       {4, 1, 1, 1, 3},
+       {2, 2, 2},
+       k1,
+       Pad::Fixed,
+       {}},
+      {"pointwise 1x1x1 with explicit padding",
+       {1, 2, 3, 4, 3},
+       {2, 1, 1, 1, 3},
+       k1,
+       k1,
+       Pad::Explicit,
+       {{{1, 0}, {0, 2}, {1, 1}}}},
+      {"stem 1x7x7 stride 2 fixed",
+       {1, 2, 15, 13, 3},
+       {5, 1, 7, 7, 3},
+       {1, 2, 2},
+       k1,
+       Pad::Fixed,
+       {}},
+      {"1x7x7 stride 1 SAME", {1, 2, 9, 8, 2}, {3, 1, 7, 7, 2}, k1, k1, Pad::Same, {}},
+      {"even kernel 2x2x2 SAME (pad 0/1)", {2, 4, 6, 5, 3}, {4, 2, 2, 2, 3}, k1, k1, Pad::Same, {}},
+      {"3x3x3 stride 2 on H/W, SAME asymmetric (pad 0/1)",
+       {2, 3, 8, 8, 3},
+       {4, 3, 3, 3, 3},
+       {1, 2, 2},
+       k1,
+       Pad::Same,
+       {}},
+      {"3x3x3 stride 2 on T", {1, 7, 5, 5, 2}, {3, 3, 3, 3, 2}, {2, 1, 1}, k1, Pad::Same, {}},
+      {"temporal 3x1x1 dilation 2", {2, 7, 5, 4, 3}, {4, 3, 1, 1, 3}, k1, {2, 1, 1}, Pad::Same, {}},
+      {"3x3x3 temporal dilation 2", {1, 6, 5, 5, 2}, {3, 3, 3, 3, 2}, k1, {2, 1, 1}, Pad::Same, {}},
+      {"1x3x3 spatial dilation 2", {1, 3, 9, 8, 2}, {3, 1, 3, 3, 2}, k1, {1, 2, 2}, Pad::Same, {}},
+      {"1x3x3 stride 2 fixed (pad 1/1)",
+       {2, 2, 8, 7, 3},
+       {4, 1, 3, 3, 3},
+       {1, 2, 2},
+       k1,
+       Pad::Fixed,
+       {}},
+      {"explicit asymmetric padding 2/0",
+       {2, 3, 6, 5, 3},
+       {4, 2, 3, 2, 3},
+       {1, 1, 2},
+       k1,
+       Pad::Explicit,
+       {{{2, 0}, {0, 2}, {1, 0}}}},
+      {"VALID, strides and dilations on every axis",
+       {1, 9, 10, 11, 2},
+       {3, 2, 3, 2, 2},
+       {2, 3, 1},
+       {3, 2, 2},
+       Pad::Valid,
+       {}},
+      {"padding wider than the kernel (windows fully in the padding)",
+       {1, 2, 3, 3, 2},
+       {2, 1, 2, 3, 2},
+       k1,
+       k1,
+       Pad::Explicit,
+       {{{0, 0}, {3, 0}, {4, 4}}}},
+      {"several chunks and column tiles",
+       {2, 4, 16, 16, 16},
+       {8, 3, 3, 3, 16},
+       k1,
+       k1,
+       Pad::Same,
+       {}},
+      {"several chunks, stride 2, dilation 2",
+       {2, 5, 17, 15, 8},
+       {6, 3, 3, 3, 8},
+       {1, 2, 2},
+       {2, 1, 1},
+       Pad::Same,
+       {}},
+  };
+  return cases;
+}
+
+// Largest |value| of a tensor (read as double): the scale for an absolute tolerance.
+double max_abs(const Tensor& t) {
+  double m = 0;
+  for (double v : t.to_vector<double>()) m = std::max(m, std::fabs(v));
+  return m;
+}
+
+Tensor run_forward(const Tensor& x, const Tensor& w, const Conv3dParams& p) {
+  ag::NoGradGuard no_grad;
+  return ag::conv3d(ag::Variable(x), ag::Variable(w), p).value();
+}
+
+}  // namespace
+
+TEST_CASE("conv3d: forward matches the oracle (f64 and f32)", "[conv3d]") {
+  uint64_t seed = 100;
+  for (const Case& c : forward_cases()) {
+    DYNAMIC_SECTION(c.name) {
+      const Conv3dParams p = c.params();
+      INFO("x " << c.x.str() << " w " << c.w.str() << " " << p.str());
+      const Tensor x = test::random_uniform(c.x, seed + 1);
+      const Tensor w = test::random_uniform(c.w, seed + 2);
+      const Tensor ref = test::conv3d_oracle(x, w, p);
+      const double scale = max_abs(ref);
+      REQUIRE(scale > 0);
+      ASN_REQUIRE_CLOSE(run_forward(x, w, p), ref, 1e-12, 1e-12 * scale);
+
+      // f32: the same (rounded) values, compared with the oracle on exactly those values.
+      const Tensor x32 = x.to(DType::f32), w32 = w.to(DType::f32);
+      const Tensor ref32 = test::conv3d_oracle(x32, w32, p);
+      const Tensor y32 = run_forward(x32, w32, p);
+      REQUIRE(y32.dtype() == DType::f32);
+      ASN_REQUIRE_CLOSE(y32, ref32, 1e-5, 1e-5 * scale);
+    }
+    seed += 10;
+  }
+}
+
+TEST_CASE("conv3d: output shapes of the padding rules", "[conv3d]") {
+  // SAME 3x3 stride 2 on 224 pads 0/1 -> 112; fixed pads 1/1 -> 112 too.
+  Conv3dParams s = Conv3dParams::same({1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {8, 224, 224});
+  REQUIRE(s.pad[1].before == 0);
+  REQUIRE(s.pad[1].after == 1);
+  REQUIRE(s.output_shape({1, 8, 224, 224, 3}, {24, 1, 3, 3, 3}) == Shape{1, 8, 112, 112, 24});
+  Conv3dParams f = Conv3dParams::fixed({1, 7, 7}, {1, 2, 2}, {1, 1, 1}, {8, 224, 224});
+  REQUIRE(f.pad[1].before == 3);
+  REQUIRE(f.pad[1].after == 3);
+  REQUIRE(f.pad[0].before == 0);
+  REQUIRE(f.output_shape({1, 8, 224, 224, 3}, {32, 1, 7, 7, 3}) == Shape{1, 8, 112, 112, 32});
+  // fixed with stride 1 is SAME (even kernel: 0/1 like TF).
+  Conv3dParams f1 = Conv3dParams::fixed({2, 3, 3}, {1, 1, 1}, {1, 1, 1}, {8, 56, 56});
+  REQUIRE(f1.pad[0].before == 0);
+  REQUIRE(f1.pad[0].after == 1);
+  REQUIRE(f1.pad[1].before == 1);
+  // Temporal dilation 4, SAME: symmetric (k-1)d/2 = 4.
+  Conv3dParams d = Conv3dParams::same({3, 1, 1}, {1, 1, 1}, {4, 1, 1}, {8, 56, 56});
+  REQUIRE(d.pad[0].before == 4);
+  REQUIRE(d.pad[0].after == 4);
+  REQUIRE(d.output_shape({2, 8, 56, 56, 64}, {64, 3, 1, 1, 64}) == Shape{2, 8, 56, 56, 64});
+  // VALID: out = (n - ((k-1)d+1)) / s + 1.
+  Conv3dParams v = Conv3dParams::valid({2, 1, 3}, {1, 2, 1});
+  REQUIRE(v.output_shape({1, 9, 10, 11, 2}, {3, 3, 3, 2, 2}) == Shape{1, 4, 6, 4, 3});
+}
+
+TEST_CASE("conv3d: gradcheck of input and kernel (f64)", "[conv3d]") {
+  // A subset of the forward cases, small enough for finite differences over every element.
+  const std::vector<Case> cases = {
+      {"odd sizes 3x3x3 SAME", {2, 3, 5, 4, 2}, {3, 3, 3, 3, 2}, k1, k1, Pad::Same, {}},
+      {"T=1 1x3x3 SAME", {2, 1, 5, 4, 3}, {2, 1, 3, 3, 3}, k1, k1, Pad::Same, {}},
+      {"pointwise 1x1x1", {2, 3, 3, 5, 3}, {4, 1, 1, 1, 3}, k1, k1, Pad::Valid, {}},
+      {"pointwise 1x1x1 stride 2", {1, 3, 5, 5, 3}, {2, 1, 1, 1, 3}, {2, 2, 2}, k1, Pad::Same, {}},
+      {"even kernel 2x2x2 SAME", {1, 3, 4, 5, 2}, {3, 2, 2, 2, 2}, k1, k1, Pad::Same, {}},
+      {"3x3x3 stride 2 on T/H/W SAME",
+       {1, 5, 6, 5, 2},
+       {2, 3, 3, 3, 2},
+       {2, 2, 2},
+       k1,
+       Pad::Same,
+       {}},
+      {"1x5x5 stride 2 fixed", {1, 2, 9, 8, 2}, {2, 1, 5, 5, 2}, {1, 2, 2}, k1, Pad::Fixed, {}},
+      {"temporal 3x1x1 dilation 2", {2, 7, 3, 2, 3}, {3, 3, 1, 1, 3}, k1, {2, 1, 1}, Pad::Same, {}},
+      {"1x3x3 spatial dilation 2", {1, 2, 7, 6, 2}, {2, 1, 3, 3, 2}, k1, {1, 2, 2}, Pad::Same, {}},
+      {"explicit asymmetric padding 2/0",
+       {1, 3, 5, 4, 2},
+       {2, 2, 3, 2, 2},
+       {1, 1, 2},
+       k1,
+       Pad::Explicit,
+       {{{2, 0}, {0, 2}, {1, 0}}}},
+  };
+  uint64_t seed = 500;
+  for (const Case& c : cases) {
+    DYNAMIC_SECTION(c.name) {
+      const Conv3dParams p = c.params();
+      INFO("x " << c.x.str() << " w " << c.w.str() << " " << p.str());
+      const Tensor x = test::random_uniform(c.x, seed + 1);
+      const Tensor w = test::random_uniform(c.w, seed + 2);
+      ag::GradcheckResult r = ag::gradcheck(
+          [&p](const std::vector<ag::Variable>& v) { return ag::conv3d(v[0], v[1], p); }, {x, w});
+      INFO(r.report);
+      REQUIRE(r.ok);
+    }
+    seed += 10;
+  }
+}
+
+TEST_CASE("conv3d: backward matches the oracle on multi-chunk, multi-tile cases", "[conv3d]") {
+  // Big enough that every thread gets a chunk of several column tiles, so the per-chunk scatter
+  // buffers and the ordered sums are exercised; also checked with 1 and 3 threads.
+  const std::vector<Case> cases = {
+      forward_cases()[20],
+      forward_cases()[21],
+      {"stem 1x7x7 stride 2 fixed",
+       {1, 3, 30, 29, 3},
+       {4, 1, 7, 7, 3},
+       {1, 2, 2},
+       k1,
+       Pad::Fixed,
+       {}},
+      {"pointwise 1x1x1", {2, 3, 9, 10, 5}, {7, 1, 1, 1, 5}, k1, k1, Pad::Valid, {}},
+      {"pointwise 1x1x1 stride 2", {2, 3, 9, 10, 5}, {7, 1, 1, 1, 5}, {1, 2, 2}, k1, Pad::Same, {}},
+  };
+  const int saved_threads = num_threads();
+  uint64_t seed = 900;
+  for (const Case& c : cases) {
+    for (int threads : {1, 2, 3}) {
+      DYNAMIC_SECTION(c.name << ", " << threads << " threads") {
+        set_num_threads(threads);
+        const Conv3dParams p = c.params();
+        const Tensor x = test::random_uniform(c.x, seed + 1);
+        const Tensor w = test::random_uniform(c.w, seed + 2);
+        const Tensor dy = test::random_uniform(p.output_shape(c.x, c.w), seed + 3);
+        Tensor dx_ref, dw_ref;
+        test::conv3d_backward_oracle(x, w, dy, p, dx_ref, dw_ref);
+
+        for (DType dt : {DType::f64, DType::f32}) {
+          const double rtol = dt == DType::f64 ? 1e-12 : 1e-5;
+          const Tensor xd = x.to(dt), wd = w.to(dt), dyd = dy.to(dt);
+          Tensor ref_x = dx_ref, ref_w = dw_ref;
+          if (dt == DType::f32) test::conv3d_backward_oracle(xd, wd, dyd, p, ref_x, ref_w);
+          ag::tape().clear();
+          ag::Variable xv(xd, true, "x"), wv(wd, true, "w");
+          ag::backward(ag::conv3d(xv, wv, p), dyd);
+          INFO("dtype " << dtype_name(dt));
+          ASN_REQUIRE_CLOSE(xv.grad(), ref_x, rtol, rtol * max_abs(ref_x));
+          ASN_REQUIRE_CLOSE(wv.grad(), ref_w, rtol, rtol * max_abs(ref_w));
+        }
+        set_num_threads(saved_threads);
+      }
+    }
+    seed += 10;
+  }
+  set_num_threads(saved_threads);
+}
+
+TEST_CASE("conv3d: only the needed gradients are computed, results are deterministic", "[conv3d]") {
+  const Case& c = forward_cases()[20];
+  const Conv3dParams p = c.params();
+  const Tensor x = test::random_uniform(c.x, 71, -1, 1, DType::f32);
+  const Tensor w = test::random_uniform(c.w, 72, -1, 1, DType::f32);
+  const Tensor dy = test::random_uniform(p.output_shape(c.x, c.w), 73, -1, 1, DType::f32);
+
+  ag::tape().clear();
+  ag::Variable xv(x, false), wv(w, true);
+  ag::backward(ag::conv3d(xv, wv, p), dy);
+  REQUIRE_FALSE(xv.has_grad());
+  REQUIRE(wv.has_grad());
+
+  // Same inputs, same thread count: bitwise the same forward and gradients.
+  auto grads = [&]() {
+    ag::tape().clear();
+    ag::Variable a(x, true), b(w, true);
+    ag::Variable y = ag::conv3d(a, b, p);
+    ag::backward(y, dy);
+    return std::vector<std::vector<float>>{
+        y.value().to_vector<float>(), a.grad().to_vector<float>(), b.grad().to_vector<float>()};
+  };
+  const auto g1 = grads();
+  const auto g2 = grads();
+  REQUIRE(g1 == g2);
+  REQUIRE(g1[2] == wv.grad().to_vector<float>());
+}
+
+TEST_CASE("conv3d: argument errors name the op and the shapes", "[conv3d]") {
+  using Catch::Contains;
+  const Conv3dParams same3 = Conv3dParams::same({3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {4, 5, 5});
+  const ag::Variable x(Tensor::zeros({2, 4, 5, 5, 3}));
+  const ag::Variable w(Tensor::zeros({8, 3, 3, 3, 3}));
+
+  // Wrong rank of the input and of the kernel.
+  const ag::Variable x4(Tensor::zeros({2, 5, 5, 3}));
+  REQUIRE_THROWS_AS(ag::conv3d(x4, w, same3), ShapeError);
+  REQUIRE_THROWS_WITH(ag::conv3d(x4, w, same3),
+                      Contains("conv3d") && Contains("rank 5") && Contains("(2, 5, 5, 3)"));
+  const ag::Variable w4(Tensor::zeros({8, 3, 3, 3}));
+  REQUIRE_THROWS_WITH(ag::conv3d(x, w4, same3),
+                      Contains("conv3d") && Contains("kernel") && Contains("(8, 3, 3, 3)"));
+
+  // Input channels disagree.
+  const ag::Variable w5(Tensor::zeros({8, 3, 3, 3, 5}));
+  REQUIRE_THROWS_AS(ag::conv3d(x, w5, same3), ShapeError);
+  REQUIRE_THROWS_WITH(ag::conv3d(x, w5, same3), Contains("conv3d") && Contains("(2, 4, 5, 5, 3)") &&
+                                                    Contains("(8, 3, 3, 3, 5)") &&
+                                                    Contains("input channels (3 vs 5)"));
+
+  // f32 input with an f64 kernel.
+  const ag::Variable w64(Tensor::zeros({8, 3, 3, 3, 3}, DType::f64));
+  REQUIRE_THROWS_AS(ag::conv3d(x, w64, same3), TypeError);
+  REQUIRE_THROWS_WITH(ag::conv3d(x, w64, same3), Contains("conv3d") &&
+                                                     Contains("f32 (2, 4, 5, 5, 3)") &&
+                                                     Contains("f64 (8, 3, 3, 3, 3)"));
+
+  // Window larger than the padded input (VALID 3-tap on T = 2).
+  const ag::Variable xs(Tensor::zeros({1, 2, 5, 5, 3}));
+  REQUIRE_THROWS_AS(ag::conv3d(xs, w, Conv3dParams::valid()), ShapeError);
+  REQUIRE_THROWS_WITH(ag::conv3d(xs, w, Conv3dParams::valid()),
+                      Contains("conv3d") && Contains("larger than the padded input") &&
+                          Contains("(1, 2, 5, 5, 3)") && Contains("(8, 3, 3, 3, 3)"));
+  // Dilation makes it too large even with SAME-free explicit padding 1/1.
+  Conv3dParams dil = Conv3dParams::valid({1, 1, 1}, {1, 4, 1});
+  dil.pad[1] = AxisPad{1, 1};
+  REQUIRE_THROWS_WITH(ag::conv3d(x, w, dil), Contains("conv3d") && Contains("along H"));
+
+  // Stride 0 (and negative padding).
+  Conv3dParams bad = same3;
+  bad.stride[1] = 0;
+  REQUIRE_THROWS_AS(ag::conv3d(x, w, bad), ValueError);
+  REQUIRE_THROWS_WITH(ag::conv3d(x, w, bad), Contains("conv3d") && Contains("stride along H") &&
+                                                 Contains("(2, 4, 5, 5, 3)") &&
+                                                 Contains("(8, 3, 3, 3, 3)"));
+  REQUIRE_THROWS_WITH(Conv3dParams::valid({1, 0, 1}), Contains("conv3d") && Contains("stride"));
+  Conv3dParams neg = same3;
+  neg.pad[2].after = -1;
+  REQUIRE_THROWS_WITH(ag::conv3d(x, w, neg), Contains("conv3d") && Contains("padding along W"));
+
+  // Non-floating input.
+  const ag::Variable xi(Tensor::zeros({2, 4, 5, 5, 3}, DType::i32));
+  REQUIRE_THROWS_WITH(ag::conv3d(xi, w, same3), Contains("conv3d") && Contains("f32 or f64"));
+}
