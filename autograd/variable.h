@@ -37,6 +37,7 @@ class Variable {
   DType dtype() const { return value().dtype(); }
   Device device() const { return value().device(); }
   int64_t numel() const { return value().numel(); }
+  int rank() const { return value().rank(); }
 
   // Replaces the value (the parameter store points parameters into its flat buffer).
   void set_value(Tensor v);
