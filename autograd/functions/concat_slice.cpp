@@ -30,6 +30,13 @@ Tensor slice_tensor(const char* op, const Tensor& x, int64_t outer, int64_t len,
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
   kernels::dispatch_float(op, x.dtype(), [&](auto tag) {
     using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+    if (x.device().is_cuda()) {
+      kernels::slice_forward_cuda<T>(x.data<T>(), outer, len, inner, start, count, y.data<T>(),
+                                     x.device().index);
+      return;
+    }
+#endif
     kernels::slice_forward_cpu<T>(x.data<T>(), outer, len, inner, start, count, y.data<T>());
   });
   return y;
@@ -61,7 +68,9 @@ Variable concat(const std::vector<Variable>& xs, int axis) {
   }
   ASN_CHECK_SHAPE(agree, "concat: inputs must agree on every axis except {} (rank {}): {}", axis,
                   rank, describe_all(xs));
+#ifndef ASN_WITH_CUDA
   if (x0.device().is_cuda()) throw_no_cuda("concat");
+#endif
 
   const int64_t outer = x0.shape().prod(0, a);
   const int64_t inner = x0.shape().prod(a + 1, rank);
@@ -76,6 +85,12 @@ Variable concat(const std::vector<Variable>& xs, int axis) {
     using T = decltype(tag);
     std::vector<const T*> ptrs;
     for (const Variable& x : xs) ptrs.push_back(x.value().data<T>());
+#ifdef ASN_WITH_CUDA
+    if (x0.device().is_cuda()) {
+      kernels::concat_forward_cuda<T>(ptrs, lens, outer, inner, y.data<T>(), x0.device().index);
+      return;
+    }
+#endif
     kernels::concat_forward_cpu<T>(ptrs, lens, outer, inner, y.data<T>());
   });
   std::vector<Shape> shapes;
@@ -109,7 +124,9 @@ Variable slice(const Variable& x, int axis, int64_t start, int64_t length) {
   ASN_CHECK_SHAPE(start >= 0 && length >= 0 && start + length <= len,
                   "slice: range [{}, {}) is out of bounds for axis {} (size {}) of input {}", start,
                   start + length, axis, len, describe(xv));
+#ifndef ASN_WITH_CUDA
   if (xv.device().is_cuda()) throw_no_cuda("slice");
+#endif
   const int64_t outer = xv.shape().prod(0, a);
   const int64_t inner = xv.shape().prod(a + 1, rank);
   Tensor y =
@@ -121,6 +138,13 @@ Variable slice(const Variable& x, int axis, int64_t start, int64_t length) {
                    Tensor gx = Tensor::empty(in_shape, gy.dtype(), gy.device());
                    kernels::dispatch_float("slice", gy.dtype(), [&](auto tag) {
                      using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+                     if (gy.device().is_cuda()) {
+                       kernels::slice_backward_cuda<T>(gy.data<T>(), outer, len, inner, start,
+                                                       length, gx.data<T>(), gy.device().index);
+                       return;
+                     }
+#endif
                      kernels::slice_backward_cpu<T>(gy.data<T>(), outer, len, inner, start, length,
                                                     gx.data<T>());
                    });

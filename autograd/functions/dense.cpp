@@ -33,15 +33,24 @@ Variable dense(const Variable& x, const Variable& w, const Variable& b) {
                     "dense: bias must have shape ({},) to match weight {}, got {}", Cout,
                     describe(wv), describe(b.value()));
   }
+#ifndef ASN_WITH_CUDA
   if (xv.device().is_cuda()) throw_no_cuda("dense");
+#endif
 
   const int64_t rows = xv.shape().prod(0, xv.rank() - 1);  // M: every leading axis flattened
   const Tensor bv = has_bias ? b.value() : Tensor();
   Tensor y = Tensor::empty(xv.shape().with(-1, Cout), xv.dtype(), xv.device());
   kernels::dispatch_float("dense", xv.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    kernels::dense_forward_cpu<T>(xv.data<T>(), wv.data<T>(), has_bias ? bv.data<T>() : nullptr,
-                                  rows, Cin, Cout, y.data<T>());
+    const T* bp = has_bias ? bv.data<T>() : nullptr;
+#ifdef ASN_WITH_CUDA
+    if (xv.device().is_cuda()) {
+      kernels::dense_forward_cuda<T>(xv.data<T>(), wv.data<T>(), bp, rows, Cin, Cout, y.data<T>(),
+                                     xv.device().index);
+      return;
+    }
+#endif
+    kernels::dense_forward_cpu<T>(xv.data<T>(), wv.data<T>(), bp, rows, Cin, Cout, y.data<T>());
   });
   std::vector<Variable> inputs{x, w};
   if (has_bias) inputs.push_back(b);
@@ -57,9 +66,17 @@ Variable dense(const Variable& x, const Variable& w, const Variable& b) {
                    kernels::dispatch_float("dense", gy.dtype(), [&](auto tag) {
                      using T = decltype(tag);
                      auto ptr = [](const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; };
+                     T* gb = has_bias ? ptr(out[2]) : nullptr;
+#ifdef ASN_WITH_CUDA
+                     if (gy.device().is_cuda()) {
+                       kernels::dense_backward_cuda<T>(gy.data<T>(), xv.data<T>(), wv.data<T>(),
+                                                       rows, Cin, Cout, ptr(out[0]), ptr(out[1]),
+                                                       gb, gy.device().index);
+                       return;
+                     }
+#endif
                      kernels::dense_backward_cpu<T>(gy.data<T>(), xv.data<T>(), wv.data<T>(), rows,
-                                                    Cin, Cout, ptr(out[0]), ptr(out[1]),
-                                                    has_bias ? ptr(out[2]) : nullptr);
+                                                    Cin, Cout, ptr(out[0]), ptr(out[1]), gb);
                    });
                    return out;
                  });

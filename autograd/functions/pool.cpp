@@ -21,7 +21,9 @@ Pool3dGeometry checked_geometry(const char* op, const Variable& x, const Pool3dP
   ASN_CHECK_TYPE(x.defined(), "{}: input is an undefined Variable", op);
   check_floating(op, "input", x.value());
   const Pool3dGeometry g = kernels::make_pool3d_geometry(op, x.value(), params);
+#ifndef ASN_WITH_CUDA
   if (x.device().is_cuda()) throw_no_cuda(op);
+#endif
   return g;
 }
 
@@ -40,8 +42,14 @@ Variable max_pool3d(const Variable& x, const Pool3dParams& params) {
   if (need_argmax) argmax = Tensor::empty(y.shape(), DType::i32, xv.device());
   kernels::dispatch_float("max_pool3d", xv.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    kernels::max_pool3d_forward_cpu<T>(xv.data<T>(), g, y.data<T>(),
-                                       need_argmax ? argmax.data<int32_t>() : nullptr);
+    int32_t* am = need_argmax ? argmax.data<int32_t>() : nullptr;
+#ifdef ASN_WITH_CUDA
+    if (xv.device().is_cuda()) {
+      kernels::max_pool3d_forward_cuda<T>(xv.data<T>(), g, y.data<T>(), am, xv.device().index);
+      return;
+    }
+#endif
+    kernels::max_pool3d_forward_cpu<T>(xv.data<T>(), g, y.data<T>(), am);
   });
   return record1("max_pool3d", {x}, y,
                  [g, argmax, in_shape = xv.shape()](const std::vector<Tensor>& grads,
@@ -50,6 +58,13 @@ Variable max_pool3d(const Variable& x, const Pool3dParams& params) {
                    Tensor gx = Tensor::empty(in_shape, gy.dtype(), gy.device());
                    kernels::dispatch_float("max_pool3d", gy.dtype(), [&](auto tag) {
                      using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+                     if (gy.device().is_cuda()) {
+                       kernels::max_pool3d_backward_cuda<T>(gy.data<T>(), argmax.data<int32_t>(), g,
+                                                            gx.data<T>(), gy.device().index);
+                       return;
+                     }
+#endif
                      kernels::max_pool3d_backward_cpu<T>(gy.data<T>(), argmax.data<int32_t>(), g,
                                                          gx.data<T>());
                    });
@@ -64,6 +79,12 @@ Variable avg_pool3d(const Variable& x, const Pool3dParams& params) {
   Tensor y = Tensor::empty(kernels::pool3d_output_shape(g), xv.dtype(), xv.device());
   kernels::dispatch_float("avg_pool3d", xv.dtype(), [&](auto tag) {
     using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+    if (xv.device().is_cuda()) {
+      kernels::avg_pool3d_forward_cuda<T>(xv.data<T>(), g, y.data<T>(), xv.device().index);
+      return;
+    }
+#endif
     kernels::avg_pool3d_forward_cpu<T>(xv.data<T>(), g, y.data<T>());
   });
   return record1(
@@ -73,6 +94,12 @@ Variable avg_pool3d(const Variable& x, const Pool3dParams& params) {
         Tensor gx = Tensor::empty(in_shape, gy.dtype(), gy.device());
         kernels::dispatch_float("avg_pool3d", gy.dtype(), [&](auto tag) {
           using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+          if (gy.device().is_cuda()) {
+            kernels::avg_pool3d_backward_cuda<T>(gy.data<T>(), g, gx.data<T>(), gy.device().index);
+            return;
+          }
+#endif
           kernels::avg_pool3d_backward_cpu<T>(gy.data<T>(), g, gx.data<T>());
         });
         return std::vector<Tensor>{gx};

@@ -20,7 +20,9 @@ namespace {
 void check_input(const char* op, const Variable& x) {
   ASN_CHECK_TYPE(x.defined(), "{}: input is an undefined Variable", op);
   check_floating(op, "input", x.value());
+#ifndef ASN_WITH_CUDA
   if (x.device().is_cuda()) throw_no_cuda(op);
+#endif
 }
 
 int checked_axis(const char* op, const Tensor& x, int axis) {
@@ -72,6 +74,12 @@ Variable sum_or_mean(const char* op, const Variable& x, const std::vector<int>& 
   Tensor y = Tensor::empty(reduced_shape(xv.shape(), flags, keepdims), xv.dtype(), xv.device());
   kernels::dispatch_float(op, xv.dtype(), [&](auto tag) {
     using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+    if (xv.device().is_cuda()) {
+      kernels::sum_forward_cuda<T>(xv.data<T>(), plan, scale, y.data<T>(), xv.device().index);
+      return;
+    }
+#endif
     kernels::sum_forward_cpu<T>(xv.data<T>(), plan, scale, y.data<T>());
   });
   return record1(op, {x}, y,
@@ -81,6 +89,13 @@ Variable sum_or_mean(const char* op, const Variable& x, const std::vector<int>& 
                    Tensor gx = Tensor::empty(in_shape, gy.dtype(), gy.device());
                    kernels::dispatch_float(op, gy.dtype(), [&](auto tag) {
                      using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+                     if (gy.device().is_cuda()) {
+                       kernels::sum_backward_cuda<T>(gy.data<T>(), plan, scale, gx.data<T>(),
+                                                     gy.device().index);
+                       return;
+                     }
+#endif
                      kernels::sum_backward_cpu<T>(gy.data<T>(), plan, scale, gx.data<T>());
                    });
                    return std::vector<Tensor>{gx};
@@ -95,19 +110,33 @@ Variable extreme_all(const char* op, const Variable& x, Extreme kind) {
   Tensor y = Tensor::empty(Shape{1}, xv.dtype(), xv.device());
   kernels::dispatch_float(op, xv.dtype(), [&](auto tag) {
     using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+    if (xv.device().is_cuda()) {
+      kernels::extreme_all_forward_cuda<T>(xv.data<T>(), xv.numel(), kind, y.data<T>(),
+                                           xv.device().index);
+      return;
+    }
+#endif
     kernels::extreme_all_forward_cpu<T>(xv.data<T>(), xv.numel(), kind, y.data<T>());
   });
-  return record1(op, {x}, y,
-                 [op, xv, y](const std::vector<Tensor>& grads, const std::vector<bool>&) {
-                   const Tensor& gy = grads[0];
-                   Tensor gx = Tensor::empty(xv.shape(), gy.dtype(), gy.device());
-                   kernels::dispatch_float(op, gy.dtype(), [&](auto tag) {
-                     using T = decltype(tag);
-                     kernels::extreme_all_backward_cpu<T>(xv.data<T>(), xv.numel(), y.data<T>(),
-                                                          gy.data<T>(), gx.data<T>());
-                   });
-                   return std::vector<Tensor>{gx};
-                 });
+  return record1(
+      op, {x}, y, [op, xv, y](const std::vector<Tensor>& grads, const std::vector<bool>&) {
+        const Tensor& gy = grads[0];
+        Tensor gx = Tensor::empty(xv.shape(), gy.dtype(), gy.device());
+        kernels::dispatch_float(op, gy.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+          if (gy.device().is_cuda()) {
+            kernels::extreme_all_backward_cuda<T>(xv.data<T>(), xv.numel(), y.data<T>(),
+                                                  gy.data<T>(), gx.data<T>(), gy.device().index);
+            return;
+          }
+#endif
+          kernels::extreme_all_backward_cpu<T>(xv.data<T>(), xv.numel(), y.data<T>(), gy.data<T>(),
+                                               gx.data<T>());
+        });
+        return std::vector<Tensor>{gx};
+      });
 }
 
 Variable extreme_axis(const char* op, const Variable& x, int axis, bool keepdims, Extreme kind) {
@@ -124,6 +153,13 @@ Variable extreme_axis(const char* op, const Variable& x, int axis, bool keepdims
   Tensor y = Tensor::empty(reduced_shape(xv.shape(), flags, keepdims), xv.dtype(), xv.device());
   kernels::dispatch_float(op, xv.dtype(), [&](auto tag) {
     using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+    if (xv.device().is_cuda()) {
+      kernels::extreme_axis_forward_cuda<T>(xv.data<T>(), outer, len, inner, kind, y.data<T>(),
+                                            xv.device().index);
+      return;
+    }
+#endif
     kernels::extreme_axis_forward_cpu<T>(xv.data<T>(), outer, len, inner, kind, y.data<T>());
   });
   return record1(
@@ -133,6 +169,13 @@ Variable extreme_axis(const char* op, const Variable& x, int axis, bool keepdims
         Tensor gx = Tensor::empty(xv.shape(), gy.dtype(), gy.device());
         kernels::dispatch_float(op, gy.dtype(), [&](auto tag) {
           using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+          if (gy.device().is_cuda()) {
+            kernels::extreme_axis_backward_cuda<T>(xv.data<T>(), outer, len, inner, y.data<T>(),
+                                                   gy.data<T>(), gx.data<T>(), gy.device().index);
+            return;
+          }
+#endif
           kernels::extreme_axis_backward_cpu<T>(xv.data<T>(), outer, len, inner, y.data<T>(),
                                                 gy.data<T>(), gx.data<T>());
         });

@@ -30,7 +30,9 @@ void AdamW::apply(double lr, int64_t step) {
   Parameters& ps = parameters();
   Tensor& w = ps.values();
   const Tensor& g = ps.grads();
+#ifndef ASN_WITH_CUDA
   if (w.device().is_cuda()) throw_no_cuda(name());
+#endif
   kernels::AdamwParams p;
   p.lr = lr;
   p.beta1 = options_.beta1;
@@ -40,6 +42,13 @@ void AdamW::apply(double lr, int64_t step) {
   p.step = step;
   kernels::dispatch_float(name(), w.dtype(), [&](auto tag) {
     using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+    if (w.device().is_cuda()) {
+      kernels::adamw_step_cuda<T>(p, w.numel(), ps.decay_count(), w.data<T>(), g.data<T>(),
+                                  exp_avg_.data<T>(), exp_avg_sq_.data<T>(), w.device().index);
+      return;
+    }
+#endif
     kernels::adamw_step_cpu<T>(p, w.numel(), ps.decay_count(), w.data<T>(), g.data<T>(),
                                exp_avg_.data<T>(), exp_avg_sq_.data<T>());
   });

@@ -27,7 +27,9 @@ void Sgd::apply(double lr, int64_t /*step*/) {
   Parameters& ps = parameters();
   Tensor& w = ps.values();
   const Tensor& g = ps.grads();
+#ifndef ASN_WITH_CUDA
   if (w.device().is_cuda()) throw_no_cuda(name());
+#endif
   kernels::SgdParams p;
   p.lr = lr;
   p.momentum = options_.momentum;
@@ -36,6 +38,13 @@ void Sgd::apply(double lr, int64_t /*step*/) {
   kernels::dispatch_float(name(), w.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T* buf = momentum_buffer_.defined() ? momentum_buffer_.data<T>() : nullptr;
+#ifdef ASN_WITH_CUDA
+    if (w.device().is_cuda()) {
+      kernels::sgd_step_cuda<T>(p, w.numel(), ps.decay_count(), w.data<T>(), g.data<T>(), buf,
+                                w.device().index);
+      return;
+    }
+#endif
     kernels::sgd_step_cpu<T>(p, w.numel(), ps.decay_count(), w.data<T>(), g.data<T>(), buf);
   });
 }

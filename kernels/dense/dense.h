@@ -27,4 +27,20 @@ template <class T>
 void dense_backward_cpu(const T* gy, const T* x, const T* w, int64_t M, int64_t Cin, int64_t Cout,
                         T* gx, T* gw, T* gb);
 
+#ifdef ASN_WITH_CUDA
+// The same on CUDA device `device` (raw device pointers, on asn::cuda::stream(device)). The GEMMs
+// go to cuBLASLt (row-major operands seen as their column-major transposes), f32 with
+// CUBLAS_COMPUTE_32F, or CUBLAS_COMPUTE_32F_FAST_TF32 only while asn::allow_tf32() is on; f64
+// with CUBLAS_COMPUTE_64F. The forward bias rides on the GEMM's BIAS epilogue. db is the column
+// sum of gy by the deterministic double-accumulating sum kernel (kernels/reduce/sum.h). cuBLASLt
+// is bitwise reproducible run to run on one GPU model (same algorithm from its heuristic, our own
+// workspace on one stream).
+template <class T>
+void dense_forward_cuda(const T* x, const T* w, const T* b, int64_t M, int64_t Cin, int64_t Cout,
+                        T* y, int device);
+template <class T>
+void dense_backward_cuda(const T* gy, const T* x, const T* w, int64_t M, int64_t Cin, int64_t Cout,
+                         T* gx, T* gw, T* gb, int device);
+#endif
+
 }  // namespace asn::kernels

@@ -30,4 +30,16 @@ template <class T>
 void sigmoid_bce_backward_cpu(const SigmoidBceParams& p, const T* logits, const T* targets,
                               double scale, T* dlogits);
 
+#ifdef ASN_WITH_CUDA
+// The same on CUDA device `device` (raw device pointers, on asn::cuda::stream(device)): forward
+// one warp per row (double sum, fixed order), backward one thread per element with
+// scale = dloss / divisor read from the device (`dloss`: the upstream gradient, one value).
+template <class T>
+void sigmoid_bce_forward_cuda(const SigmoidBceParams& p, const T* logits, const T* targets,
+                              T* row_loss, int device);
+template <class T>
+void sigmoid_bce_backward_cuda(const SigmoidBceParams& p, const T* logits, const T* targets,
+                               const T* dloss, double divisor, T* dlogits, int device);
+#endif
+
 }  // namespace asn::kernels

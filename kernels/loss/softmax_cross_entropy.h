@@ -40,4 +40,19 @@ void softmax_cross_entropy_backward_cpu(const SoftmaxCrossEntropyParams& p, cons
                                         const int32_t* labels, const T* targets, const T* row_lse,
                                         double scale, T* dlogits);
 
+#ifdef ASN_WITH_CUDA
+// The same on CUDA device `device` (raw device pointers, on asn::cuda::stream(device)): one warp
+// per row, sums in double by a fixed lane-stride and shuffle order. Backward reads the upstream
+// gradient of the mean loss from the device (`dloss`, one value) and uses
+// scale = dloss / divisor (divisor = B for the batch mean), so nothing waits for the host.
+template <class T>
+void softmax_cross_entropy_forward_cuda(const SoftmaxCrossEntropyParams& p, const T* logits,
+                                        const int32_t* labels, const T* targets, T* row_loss,
+                                        T* row_lse, int device);
+template <class T>
+void softmax_cross_entropy_backward_cuda(const SoftmaxCrossEntropyParams& p, const T* logits,
+                                         const int32_t* labels, const T* targets, const T* row_lse,
+                                         const T* dloss, double divisor, T* dlogits, int device);
+#endif
+
 }  // namespace asn::kernels

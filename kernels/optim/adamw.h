@@ -30,4 +30,13 @@ template <class T>
 void adamw_step_cpu(const AdamwParams& p, int64_t n, int64_t decay_count, T* w, const T* g, T* m,
                     T* v);
 
+#ifdef ASN_WITH_CUDA
+// The same on CUDA device `device` (raw device pointers, on asn::cuda::stream(device)): one fused
+// elementwise kernel over the flat buffers, the scalars formed on the host exactly as for the CPU
+// (adamw_coeffs) and the update of adamw_math.h per element.
+template <class T>
+void adamw_step_cuda(const AdamwParams& p, int64_t n, int64_t decay_count, T* w, const T* g, T* m,
+                     T* v, int device);
+#endif
+
 }  // namespace asn::kernels

@@ -27,4 +27,12 @@ struct SgdParams {
 template <class T>
 void sgd_step_cpu(const SgdParams& p, int64_t n, int64_t decay_count, T* w, const T* g, T* buf);
 
+#ifdef ASN_WITH_CUDA
+// The same on CUDA device `device` (raw device pointers, on asn::cuda::stream(device)): one fused
+// elementwise kernel over the flat buffers, the update of sgd_math.h per element.
+template <class T>
+void sgd_step_cuda(const SgdParams& p, int64_t n, int64_t decay_count, T* w, const T* g, T* buf,
+                   int device);
+#endif
+
 }  // namespace asn::kernels

@@ -22,4 +22,13 @@ void avg_pool3d_forward_cpu(const T* x, const Pool3dGeometry& g, T* y);
 template <class T>
 void avg_pool3d_backward_cpu(const T* gy, const Pool3dGeometry& g, T* gx);
 
+#ifdef ASN_WITH_CUDA
+// The same on CUDA device `device` (raw device pointers, launched on asn::cuda::stream(device)):
+// one thread per output (forward) or input (backward) element, sums in double in the CPU's order.
+template <class T>
+void avg_pool3d_forward_cuda(const T* x, const Pool3dGeometry& g, T* y, int device);
+template <class T>
+void avg_pool3d_backward_cuda(const T* gy, const Pool3dGeometry& g, T* gx, int device);
+#endif
+
 }  // namespace asn::kernels

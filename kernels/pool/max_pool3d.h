@@ -31,4 +31,16 @@ void max_pool3d_forward_cpu(const T* x, const Pool3dGeometry& g, T* y, int32_t* 
 template <class T>
 void max_pool3d_backward_cpu(const T* gy, const int32_t* argmax, const Pool3dGeometry& g, T* gx);
 
+#ifdef ASN_WITH_CUDA
+// The same on CUDA device `device` (raw device pointers, launched on asn::cuda::stream(device)):
+// one thread per output element (forward) or input element (backward, gather form, outputs added
+// in scan order as on the CPU), so the results are bitwise those of the CPU.
+template <class T>
+void max_pool3d_forward_cuda(const T* x, const Pool3dGeometry& g, T* y, int32_t* argmax,
+                             int device);
+template <class T>
+void max_pool3d_backward_cuda(const T* gy, const int32_t* argmax, const Pool3dGeometry& g, T* gx,
+                              int device);
+#endif
+
 }  // namespace asn::kernels

@@ -36,4 +36,22 @@ template <class T>
 void extreme_axis_backward_cpu(const T* x, int64_t outer, int64_t len, int64_t inner, const T* y,
                                const T* gy, T* gx);
 
+#ifdef ASN_WITH_CUDA
+// The same on CUDA device `device` (raw device pointers, launched on asn::cuda::stream(device)).
+// Extremes and tie counts are exact, so the results equal the CPU's (up to the sign of a zero
+// extreme and NaN payloads). Partial extremes and tie counts go through scratch buffers combined
+// by a second kernel: no atomics. The whole-tensor backward reads y and gy on the device (no host
+// synchronisation).
+template <class T>
+void extreme_all_forward_cuda(const T* x, int64_t n, Extreme kind, T* y, int device);
+template <class T>
+void extreme_all_backward_cuda(const T* x, int64_t n, const T* y, const T* gy, T* gx, int device);
+template <class T>
+void extreme_axis_forward_cuda(const T* x, int64_t outer, int64_t len, int64_t inner, Extreme kind,
+                               T* y, int device);
+template <class T>
+void extreme_axis_backward_cuda(const T* x, int64_t outer, int64_t len, int64_t inner, const T* y,
+                                const T* gy, T* gx, int device);
+#endif
+
 }  // namespace asn::kernels

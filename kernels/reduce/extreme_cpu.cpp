@@ -4,6 +4,7 @@
 
 #include "engine/parallel.h"
 #include "kernels/reduce/extreme.h"
+#include "kernels/reduce/extreme_math.h"
 
 namespace asn::kernels {
 
@@ -11,13 +12,6 @@ namespace {
 
 constexpr int64_t kChunk = int64_t{1} << 16;  // elements per partial result of a whole reduction
 constexpr int64_t kColumns = 256;             // inner positions per work item of an axis reduction
-
-// Whether v should replace best: strictly more extreme, or a NaN (which then sticks, since no
-// comparison with a NaN best is true and v != v only for a NaN v).
-template <class T>
-inline bool replaces(T v, T best, Extreme kind) {
-  return (kind == Extreme::max ? v > best : v < best) || v != v;
-}
 
 }  // namespace
 
@@ -29,13 +23,14 @@ void extreme_all_forward_cpu(const T* x, int64_t n, Extreme kind, T* y) {
     for (int64_t c = cb; c < ce; ++c) {
       const int64_t lo = c * kChunk, hi = std::min(n, lo + kChunk);
       T best = x[lo];
-      for (int64_t i = lo + 1; i < hi; ++i) best = replaces(x[i], best, kind) ? x[i] : best;
+      for (int64_t i = lo + 1; i < hi; ++i)
+        best = extreme_replaces<T>(x[i], best, kind) ? x[i] : best;
       partial[static_cast<size_t>(c)] = best;
     }
   });
   T best = partial[0];
   for (int64_t c = 1; c < chunks; ++c)
-    if (replaces(partial[static_cast<size_t>(c)], best, kind))
+    if (extreme_replaces<T>(partial[static_cast<size_t>(c)], best, kind))
       best = partial[static_cast<size_t>(c)];
   y[0] = best;
 }
@@ -77,7 +72,8 @@ void extreme_axis_forward_cpu(const T* x, int64_t outer, int64_t len, int64_t in
       for (int64_t i = i0; i < i1; ++i) yo[i] = xo[i];
       for (int64_t j = 1; j < len; ++j) {
         const T* xj = xo + j * inner;
-        for (int64_t i = i0; i < i1; ++i) yo[i] = replaces(xj[i], yo[i], kind) ? xj[i] : yo[i];
+        for (int64_t i = i0; i < i1; ++i)
+          yo[i] = extreme_replaces<T>(xj[i], yo[i], kind) ? xj[i] : yo[i];
       }
     }
   });

@@ -22,4 +22,17 @@ void sum_forward_cpu(const T* x, const ReducePlan& plan, double scale, T* y);
 template <class T>
 void sum_backward_cpu(const T* gy, const ReducePlan& plan, double scale, T* gx);
 
+#ifdef ASN_WITH_CUDA
+// The same on CUDA device `device` (raw device pointers, launched on asn::cuda::stream(device)).
+// Forward accumulates in double too: a warp per piece of at most 4096 elements of an output's
+// reduced sequence (innermost run reduced) or a thread per (output value, piece of at most 64 runs)
+// (innermost run kept); the piece sums go to a scratch buffer and are added in piece order by a
+// second kernel. Pieces depend only on the shape, and every sum is a fixed tree, so the result is
+// bitwise reproducible (no atomics); it differs from the CPU's only by double rounding.
+template <class T>
+void sum_forward_cuda(const T* x, const ReducePlan& plan, double scale, T* y, int device);
+template <class T>
+void sum_backward_cuda(const T* gy, const ReducePlan& plan, double scale, T* gx, int device);
+#endif
+
 }  // namespace asn::kernels

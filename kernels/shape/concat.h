@@ -18,4 +18,12 @@ template <class T>
 void concat_forward_cpu(const std::vector<const T*>& xs, const std::vector<int64_t>& lens,
                         int64_t outer, int64_t inner, T* y);
 
+#ifdef ASN_WITH_CUDA
+// The same on CUDA device `device` (raw device pointers, one strided row copy per input on
+// asn::cuda::stream(device)).
+template <class T>
+void concat_forward_cuda(const std::vector<const T*>& xs, const std::vector<int64_t>& lens,
+                         int64_t outer, int64_t inner, T* y, int device);
+#endif
+
 }  // namespace asn::kernels

@@ -44,4 +44,18 @@ void zero_rows_cpu(T* dst, int64_t dst_stride, int64_t rows, int64_t row_len) {
   });
 }
 
+#ifdef ASN_WITH_CUDA
+// CUDA versions on device `device` (raw device pointers, launched on asn::cuda::stream(device)).
+// One thread per element, or per 16 / 8 / 4 bytes when the pointers, strides and row length allow
+// the wider access.
+template <class T>
+void copy_rows_cuda(const T* src, int64_t src_stride, T* dst, int64_t dst_stride, int64_t rows,
+                    int64_t row_len, int device);
+//   embed_rows_cuda: every dst row (dst_len elements, rows back to back) is `before` zeros, then
+//   the src row (src_len elements, rows back to back), then zeros up to dst_len. One pass.
+template <class T>
+void embed_rows_cuda(const T* src, int64_t src_len, T* dst, int64_t dst_len, int64_t before,
+                     int64_t rows, int device);
+#endif
+
 }  // namespace asn::kernels

@@ -19,4 +19,15 @@ template <class T>
 void slice_backward_cpu(const T* gy, int64_t outer, int64_t len, int64_t inner, int64_t start,
                         int64_t count, T* gx);
 
+#ifdef ASN_WITH_CUDA
+// The same on CUDA device `device` (raw device pointers, launched on asn::cuda::stream(device)).
+// Backward writes every element of gx once (zeros and the slice in one pass).
+template <class T>
+void slice_forward_cuda(const T* x, int64_t outer, int64_t len, int64_t inner, int64_t start,
+                        int64_t count, T* y, int device);
+template <class T>
+void slice_backward_cuda(const T* gy, int64_t outer, int64_t len, int64_t inner, int64_t start,
+                         int64_t count, T* gx, int device);
+#endif
+
 }  // namespace asn::kernels
