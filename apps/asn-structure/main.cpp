@@ -66,10 +66,10 @@ int cmd_summary(const std::string& file, const std::string& input, bool as_json)
   }
   std::cout << fmt::format("{} ({}), input {} per clip\n\n", s.name.empty() ? file : s.name, family_name(s.family),
                            spec.str());
-  std::cout << fmt::format("{:<9} {:<58} {:<12} {:<24} {:>12} {:>10}\n", "node", "kind", "inputs", "output (N=1)",
+  std::cout << fmt::format("{:<9} {:<62} {:<12} {:<24} {:>12} {:>10}\n", "node", "kind", "inputs", "output (N=1)",
                            "params", "MACs");
   for (const auto& r : rows) {
-    std::cout << fmt::format("{:<9} {:<58} {:<12} {:<24} {:>12} {:>10}\n", r.name, r.kind, join(r.inputs),
+    std::cout << fmt::format("{:<9} {:<62} {:<12} {:<24} {:>12} {:>10}\n", r.name, r.kind, join(r.inputs),
                              r.output.str(), r.trainable_params, human(r.macs));
   }
   std::cout << fmt::format("\ntotal: {} trainable parameters ({}), {} fixed values (edge logits, frozen flow "

@@ -5,7 +5,9 @@
 
 #include <map>
 
+#include "autograd/functions/loss.h"
 #include "autograd/gradcheck.h"
+#include "autograd/optim/sgd.h"
 #include "autograd/tape.h"
 #include "graph/network.h"
 #include "kernels/tensor_ops.h"
@@ -152,5 +154,45 @@ TEST_CASE("network: end-to-end f64 gradient check of tiny networks", "[graph][ne
     ag::GradcheckResult r = ag::gradcheck_with_params(f, inputs, params, opt);
     INFO(r.report);
     REQUIRE(r.ok);
+  }
+}
+
+TEST_CASE("network: fixed edge weights never change, learned ones train", "[graph][network]") {
+  for (bool learn : {false, true}) {
+    Structure s = load_structure(path_of("tiny_assemblenet.json"));
+    if (learn) {
+      s.learn_edge_weights = true;
+      for (auto& n : s.nodes) n.edge_weights.clear();
+    }
+    Network net(s, InputSpec{2, 16, 16});
+    net.initialize(DType::f32, Device::cpu(), 5);
+    const ag::ParamEntry& gate = net.parameters().find("node_5/fusion/edge_logits");
+    REQUIRE(gate.options.trainable == learn);
+    const std::vector<double> before = net.edge_weights(5);
+    if (!learn) {
+      REQUIRE(before[0] == Approx(0.6).epsilon(1e-6));
+      REQUIRE(before[2] == Approx(0.9).epsilon(1e-6));
+    } else {
+      for (double w : before) REQUIRE(w == Approx(0.5).margin(0.03));
+    }
+    ag::Sgd opt(net.parameters(), ag::SgdOptions{0.9, true, 1e-4});
+    for (int step = 0; step < 3; ++step) {
+      NetworkInputs in;
+      in.rgb = ag::Variable(test::random_uniform(Shape{2, 2, 16, 16, 3}, 20 + step, 0, 1, DType::f32));
+      net.parameters().zero_grad();
+      ag::tape().clear();
+      ag::Variable loss = ag::softmax_cross_entropy(net.forward(in, true).logits,
+                                                    Tensor::from_vector<int32_t>(Shape{2}, {1, 3}));
+      ag::backward(loss);
+      opt.step(0.5);
+    }
+    const std::vector<double> after = net.edge_weights(5);
+    for (size_t k = 0; k < after.size(); ++k) {
+      if (learn) {
+        REQUIRE(after[k] != before[k]);
+      } else {
+        REQUIRE(after[k] == before[k]);
+      }
+    }
   }
 }

@@ -1,0 +1,111 @@
+// asn-structure end to end: summary totals, validate errors, draw, the prune round trip from a
+// trained weights file, and run writing logits and node outputs.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "engine/io/safetensors.h"
+#include "graph/network.h"
+#include "graph/weights.h"
+#include "tests/support/random.h"
+
+using namespace asn;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string tool() { return std::string(ASN_BINARY_DIR) + "/apps/asn-structure/asn-structure"; }
+std::string structure(const std::string& name) { return std::string(ASN_SOURCE_DIR) + "/structures/" + name; }
+
+// Runs a command, returns (exit code, stdout+stderr).
+std::pair<int, std::string> run(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  return {WEXITSTATUS(status), out};
+}
+
+}  // namespace
+
+TEST_CASE("asn-structure: summary prints the reference totals", "[apps][structure]") {
+  auto [code, out] = run(tool() + " summary " + structure("assemblenet50.json") + " --input 32x224x224 --json");
+  INFO(out);
+  REQUIRE(code == 0);
+  auto j = nlohmann::json::parse(out);
+  REQUIRE(j["trainable_params"] == 36900957);
+  REQUIRE(j["nodes"].size() == 17);  // flow layer + 15 nodes + head
+  auto [code2, table] = run(tool() + " summary " + structure("assemblenet_plus_lite.json"));
+  REQUIRE(code2 == 0);
+  REQUIRE_THAT(table, Catch::Contains("50033333 trainable parameters"));
+}
+
+TEST_CASE("asn-structure: validate reports the problem and fails", "[apps][structure][errors]") {
+  const std::string bad = "/tmp/asn_bad_structure.json";
+  std::ofstream(bad) << R"({"family": "assemblenet", "nodes": [[-1, 1], [0, [3], 8, 1, 1], [3, [1], 8, 1, 2]],
+                            "edge_weights": []})";
+  auto [code, out] = run(tool() + " validate " + bad + " " + structure("assemblenet50.json"));
+  REQUIRE(code == 1);
+  REQUIRE_THAT(out, Catch::Contains("nodes[1][1][0]") && Catch::Contains("out of range") &&
+                        Catch::Contains("assemblenet50.json: ok"));
+  fs::remove(bad);
+}
+
+TEST_CASE("asn-structure: prune round trip from learned weights, then run", "[apps][structure]") {
+  const std::string dir = "/tmp/asn_prune_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // A learned-connectivity copy of the tiny structure, with weights whose gates we set by hand.
+  graph::Structure s = graph::load_structure(structure("tiny_assemblenet.json"));
+  s.learn_edge_weights = true;
+  for (auto& n : s.nodes) n.edge_weights.clear();
+  graph::save_structure(s, dir + "/learned.json");
+  graph::Network net(s, graph::InputSpec{2, 16, 16});
+  net.initialize(DType::f32, Device::cpu(), 1);
+  // node 5 inputs [0, 3, 4]: gates 0.9, 0.2, 0.7 -> keep 0 and 4 at threshold 0.5.
+  const std::vector<float> logits{2.1972246f, -1.3862944f, 0.8472979f};
+  Tensor g = net.parameters().find("node_5/fusion/edge_logits").var.value();
+  g.copy_from(Tensor::from_vector<float>(Shape{3}, logits));
+  graph::save_weights(net.parameters(), dir + "/weights.safetensors");
+
+  auto [code, out] = run(tool() + " prune " + dir + "/learned.json --weights " + dir +
+                         "/weights.safetensors --threshold 0.5 -o " + dir + "/pruned.json");
+  INFO(out);
+  REQUIRE(code == 0);
+  graph::Structure p = graph::load_structure(dir + "/pruned.json");
+  REQUIRE_FALSE(p.learn_edge_weights);
+  // node 3 (input 0 only) is no longer reachable from the head -> dropped; node 5 becomes node 4.
+  bool found = false;
+  for (const auto& n : p.nodes) {
+    if (n.level == 1) {
+      found = true;
+      REQUIRE(n.inputs.size() == 2);
+      REQUIRE(n.edge_weights[0] == Approx(0.9).epsilon(1e-5));
+      REQUIRE(n.edge_weights[1] == Approx(0.7).epsilon(1e-5));
+    }
+  }
+  REQUIRE(found);
+
+  // Run the pruned structure on an input tensor.
+  io::save_safetensors(dir + "/input.safetensors", {{"rgb", test::random_uniform(Shape{1, 2, 16, 16, 3}, 3, 0, 1, DType::f32)}});
+  auto [rc, rout] = run(tool() + " run " + dir + "/pruned.json --input-tensor " + dir + "/input.safetensors -o " + dir +
+                        "/out.safetensors");
+  INFO(rout);
+  REQUIRE(rc == 0);
+  io::SafetensorsFile o = io::load_safetensors(dir + "/out.safetensors");
+  REQUIRE(o.get("logits").shape() == Shape{1, p.num_classes});
+  REQUIRE(o.contains("node_0/output"));
+  REQUIRE(o.contains("flow"));
+  // Loading weights that do not match the model is a clear error.
+  auto [wc, wout] = run(tool() + " run " + dir + "/pruned.json --input-tensor " + dir + "/input.safetensors --weights " +
+                        dir + "/input.safetensors -o " + dir + "/o2.safetensors");
+  REQUIRE(wc == 2);
+  REQUIRE_THAT(wout, Catch::Contains("weights do not match the model") && Catch::Contains("missing"));
+  fs::remove_all(dir);
+}
