@@ -39,6 +39,9 @@ struct BenchCase {
   std::function<void()> run;   // one iteration; must leave the case ready for the next
   std::function<void()>
       sync;  // optional: waits for asynchronous work (CUDA) before the clock stops
+  // optional: extra fields for the JSON line, read after the timed runs (e.g. peak memory, clips/s
+  // given the median time in milliseconds).
+  std::function<nlohmann::json(double median_ms)> extra;
 };
 
 using BenchFactory = std::function<BenchCase()>;
@@ -64,6 +67,8 @@ nlohmann::json load_shapes(const BenchEnv& env, const std::string& file);
 
 // The groups. Each registers its benchmarks; call register_all_benchmarks once.
 void register_conv3d_benchmarks(const BenchEnv& env);
+void register_op_benchmarks(const BenchEnv& env);
+void register_model_benchmarks(const BenchEnv& env);
 void register_all_benchmarks(const BenchEnv& env);
 
 }  // namespace asn::bench

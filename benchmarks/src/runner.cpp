@@ -106,6 +106,7 @@ BenchResult run_benchmark(const BenchEntry& entry, const RunOptions& o) {
   const double s = r.median_ms * 1e-3;
   r.gflops = s > 0 ? c.flops / s * 1e-9 : 0;
   r.gbps = s > 0 ? c.bytes / s * 1e-9 : 0;
+  if (c.extra) r.extra = c.extra(r.median_ms);
   return r;
 }
 
@@ -129,6 +130,7 @@ nlohmann::json result_json(const BenchResult& r) {
   j["date"] = utc_now();
   j["host"] = host;
   j["cpu"] = cpu;
+  for (auto it = r.extra.begin(); it != r.extra.end(); ++it) j[it.key()] = it.value();
   return j;
 }
 

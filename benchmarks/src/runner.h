@@ -26,6 +26,7 @@ struct BenchResult {
   std::string name, group, shape, dtype, device;
   int threads = 0, repeats = 0, warmup = 0;
   double median_ms = 0, min_ms = 0, gflops = 0, gbps = 0;
+  nlohmann::json extra = nlohmann::json::object();  // BenchCase::extra's fields
 };
 
 // Registered benchmarks whose name matches the filter, in registration order.
