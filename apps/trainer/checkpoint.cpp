@@ -46,6 +46,8 @@ CheckpointInfo info_of(const io::SafetensorsFile& f) {
   try {
     info.config = json::parse(meta(f, "config"));
     info.structure = json::parse(meta(f, "structure"));
+    auto it = f.metadata.find("clip");
+    info.clip = it == f.metadata.end() ? json::object() : json::parse(it->second);
   } catch (const json::parse_error& e) {
     ASN_THROW(IoError, "{}: checkpoint metadata is corrupt: {}", f.source, e.what());
   }
@@ -54,7 +56,7 @@ CheckpointInfo info_of(const io::SafetensorsFile& f) {
 }  // namespace
 
 void save_checkpoint(const std::string& path, const ag::Parameters& params, const ag::Optimizer* optimizer,
-                     const TrainingState& s, const json& config, const json& structure) {
+                     const TrainingState& s, const json& config, const json& structure, const json& clip) {
   std::vector<std::pair<std::string, Tensor>> ts;
   for (const auto& e : params.entries()) ts.emplace_back(e.name, e.var.value());
   std::map<std::string, std::string> md{{"format", kFormat},
@@ -66,7 +68,8 @@ void save_checkpoint(const std::string& path, const ag::Parameters& params, cons
                                         {"best_metric", fmt::format("{:.17g}", s.best_metric)},
                                         {"best_step", std::to_string(s.best_step)},
                                         {"config", config.dump()},
-                                        {"structure", structure.dump()}};
+                                        {"structure", structure.dump()},
+                                        {"clip", clip.dump()}};
   if (optimizer) {
     md["optimizer"] = optimizer->name();
     md["optimizer_steps"] = std::to_string(optimizer->step_count());
@@ -132,9 +135,10 @@ std::string CheckpointManager::latest(const std::string& dir) {
 }
 
 std::string CheckpointManager::save(const ag::Parameters& params, const ag::Optimizer* optimizer,
-                                    const TrainingState& state, const json& config, const json& structure) {
+                                    const TrainingState& state, const json& config, const json& structure,
+                                    const json& clip) {
   const std::string path = fmt::format("{}/ckpt-{:08d}.safetensors", dir_, state.step);
-  save_checkpoint(path, params, optimizer, state, config, structure);
+  save_checkpoint(path, params, optimizer, state, config, structure, clip);
   auto all = list(dir_);
   for (size_t i = 0; i + static_cast<size_t>(keep_last_) < all.size(); ++i) {
     std::error_code ec;
@@ -144,10 +148,11 @@ std::string CheckpointManager::save(const ag::Parameters& params, const ag::Opti
 }
 
 std::string CheckpointManager::save_best(const ag::Parameters& params, const ag::Optimizer* optimizer,
-                                         const TrainingState& state, const json& config, const json& structure) {
+                                         const TrainingState& state, const json& config, const json& structure,
+                                         const json& clip) {
   if (!keep_best_) return "";
   const std::string path = dir_ + "/best.safetensors";
-  save_checkpoint(path, params, optimizer, state, config, structure);
+  save_checkpoint(path, params, optimizer, state, config, structure, clip);
   return path;
 }
 

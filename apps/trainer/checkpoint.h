@@ -26,13 +26,16 @@ struct TrainingState {
   int64_t best_step = -1;
 };
 
+// `clip`: the clip options the model was trained with (the input size; for eval and predict).
 void save_checkpoint(const std::string& path, const ag::Parameters& params, const ag::Optimizer* optimizer,
-                     const TrainingState& state, const nlohmann::json& config, const nlohmann::json& structure);
+                     const TrainingState& state, const nlohmann::json& config, const nlohmann::json& structure,
+                     const nlohmann::json& clip = nlohmann::json::object());
 
 struct CheckpointInfo {
   TrainingState state;
   nlohmann::json config;
   nlohmann::json structure;
+  nlohmann::json clip;  // empty object when not recorded
 };
 
 // Reads only the metadata (validates the whole file). IoError names the file and the problem.
@@ -48,10 +51,12 @@ class CheckpointManager {
   CheckpointManager(std::string dir, int keep_last, bool keep_best);
   // Writes the step checkpoint and prunes older ones; returns its path.
   std::string save(const ag::Parameters& params, const ag::Optimizer* optimizer, const TrainingState& state,
-                   const nlohmann::json& config, const nlohmann::json& structure);
+                   const nlohmann::json& config, const nlohmann::json& structure,
+                   const nlohmann::json& clip = nlohmann::json::object());
   // Copies the given state as best.safetensors (call when the metric improved).
   std::string save_best(const ag::Parameters& params, const ag::Optimizer* optimizer, const TrainingState& state,
-                        const nlohmann::json& config, const nlohmann::json& structure);
+                        const nlohmann::json& config, const nlohmann::json& structure,
+                        const nlohmann::json& clip = nlohmann::json::object());
   // The newest step checkpoint of `dir`, or "" when there is none.
   static std::string latest(const std::string& dir);
   static std::vector<std::string> list(const std::string& dir);

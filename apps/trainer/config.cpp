@@ -13,43 +13,32 @@ using nlohmann::json;
 json default_config() {
   return json::parse(R"({
     "structure": "structures/demo_synthetic.json",
-    "input": {"frames": 8, "height": 32, "width": 32},
     "data": {
-      "train": {"type": "synthetic", "videos": 2048},
-      "val": {"type": "synthetic", "videos": 256},
-      "num_classes": 0,
-      "temporal_stride": 1,
-      "short_side": 0,
-      "normalize": "unit",
-      "random_crop": true,
-      "flip": true,
-      "crop_area": [0.49, 1.0],
-      "crop_aspect": [0.5, 2.0],
-      "eval_clips": 1,
-      "eval_crops": 1,
-      "eval_aggregate": "mean",
-      "workers": 2,
-      "prefetch": 4,
-      "max_failure_rate": 0.05,
-      "synthetic_seed": 1234
+      "type": "synthetic",
+      "synthetic": {"num_classes": 4, "num_train": 2048, "num_val": 512, "video_frames": 16,
+                    "height": 32, "width": 32},
+      "clip": {"num_frames": 8, "height": 32, "width": 32}
     },
+    "loader": {"batch_size": 16, "num_workers": 2, "prefetch_batches": 4},
     "train": {
-      "epochs": 10,
-      "batch_size": 16,
+      "epochs": 12,
+      "max_steps": 0,
       "accumulate": 1,
-      "loss": "softmax",
+      "loss": "auto",
       "label_smoothing": 0.0,
       "clip_grad_norm": 0.0,
       "seed": 1,
       "threads": 0,
       "device": "auto",
+      "deterministic": false,
       "log_every": 10,
       "eval_every": 1,
-      "eval_batch_size": 16
+      "eval_batch_size": 32,
+      "eval_aggregate": "mean"
     },
     "optimizer": {"type": "sgd", "momentum": 0.9, "nesterov": true, "weight_decay": 0.0001},
-    "lr_schedule": {"type": "cosine", "base_lr": 0.1, "warmup_steps": 0, "total_steps": -1, "final_lr": 0.0},
-    "checkpoint": {"keep_last": 2, "keep_best": true, "every_epochs": 1, "every_steps": 0, "metric": "auto"},
+    "lr_schedule": {"type": "cosine", "base_lr": 0.05, "warmup_steps": 50, "total_steps": -1, "final_lr": 0.0},
+    "checkpoint": {"keep_last": 2, "keep_best": true, "every_epochs": 1, "every_steps": 0},
     "output_dir": "runs/demo"
   })");
 }
@@ -68,7 +57,7 @@ std::string type_name(const json& v) {
 
 // Objects whose contents are free-form (validated by their own parsers: datasets, optimizer, schedule).
 bool free_form(const std::string& path) {
-  return path == "data.train" || path == "data.val" || path == "optimizer" || path == "lr_schedule";
+  return path == "data" || path == "loader" || path == "optimizer" || path == "lr_schedule";
 }
 
 void merge_checked(json& base, const json& user, const std::string& path) {
@@ -83,7 +72,13 @@ void merge_checked(json& base, const json& user, const std::string& path) {
     const json& u = it.value();
     if (free_form(key)) {
       ASN_CHECK(u.is_object(), "config: '{}' must be an object, got {}", key, type_name(u));
-      b = u;  // replaced whole; its own parser checks it
+      // A different "type" replaces the section whole; otherwise the user's keys are merged into
+      // the defaults. Its own parser (datasets, loader, optimizer, schedule) checks the keys.
+      if (u.contains("type") && (!b.contains("type") || b["type"] != u["type"])) {
+        b = u;
+      } else {
+        b.merge_patch(u);
+      }
       continue;
     }
     if (b.is_object()) {
