@@ -37,8 +37,8 @@
 // Scratch memory (CPU, per call):
 //   forward / backward weight: per thread one column tile of at most ~2 MiB (kColTileBytes) or
 //     one output row of K elements if that is larger (kept per thread between calls); forward also
-//     w^T (K*Cout elements); backward weight also per thread but the first Cout*K elements of
-//     partial dw.
+//     w^T (K*Cout elements); backward weight also Cout*K elements of partial dw for every thread
+//     after the first.
 //   backward data: per thread one column tile as above, plus (threads > 1) private accumulation
 //     buffers covering the input rows each chunk touches: about |x| * (threads - 1) / threads plus
 //     a halo of (kT-1)*dT planes per chunk boundary.
