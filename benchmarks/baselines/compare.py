@@ -4,8 +4,9 @@
   python3 benchmarks/baselines/compare.py results.jsonl [more.jsonl ...] [--threads 2]
 
 Rows are benchmark names, columns the impls ("asn", "pytorch-onednn", "pytorch-native", ...) with
-their median time in ms. When a name was measured several times for one impl (several rounds),
-the smallest median is taken: on a shared machine the least disturbed round is the most faithful.
+their median time in ms (--stat min: their fastest run). When a name was measured several times
+for one impl (several rounds), the smallest value is taken: on a shared machine the least
+disturbed round is the most faithful.
 The ratio columns are speed relative to asn: baseline_ms / asn_ms (above 1: asn is faster).
 Prints a Markdown table.
 """
@@ -18,8 +19,13 @@ from collections import OrderedDict
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="+")
-    ap.add_argument("--threads", type=int, default=None, help="keep only rows with this thread count")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="keep only rows with this thread count")
     ap.add_argument("--ref", default="asn", help="impl the ratios are relative to")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="keep only lines timed on this clock")
+    ap.add_argument("--stat", choices=["median", "min"], default="median",
+                    help="which time of each line to compare (min: the least disturbed run)")
     args = ap.parse_args()
 
     best = OrderedDict()  # name -> impl -> median_ms
@@ -33,14 +39,18 @@ def main():
                 r = json.loads(line)
                 if args.threads is not None and r.get("threads") != args.threads:
                     continue
+                if r.get("clock", "wall") != args.clock:
+                    continue
                 impl = r.get("impl", "asn")
                 if impl not in impls:
                     impls.append(impl)
                 row = best.setdefault(r["name"], {})
-                row[impl] = min(row.get(impl, float("inf")), r["median_ms"])
+                row[impl] = min(row.get(impl, float("inf")), r[f"{args.stat}_ms"])
 
     others = [i for i in impls if i != args.ref]
     head = ["benchmark", f"{args.ref} ms"] + [f"{i} ms" for i in others]
+    if args.stat == "min":
+        head[1:] = [h.replace(" ms", " min ms") for h in head[1:]]
     head += [f"{args.ref} speed vs {i}" for i in others]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))

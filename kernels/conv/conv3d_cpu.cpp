@@ -1,5 +1,6 @@
-// CPU 3-D convolution: im2col over tiles of output positions + OpenBLAS GEMM (see conv3d.h for
-// the maths, the layouts, the threading and the scratch memory).
+// CPU 3-D convolution: im2col over tiles of output positions + a single-threaded tile GEMM per
+// thread (conv_gemm.h). See conv3d.h for the maths, the layouts, the threading and the scratch
+// memory.
 //
 // Tensors are channels-last, so one kernel tap of one output position reads Cin contiguous input
 // values, and for an undilated W axis all kW taps of a (kt, kh) pair read one contiguous run of

@@ -62,7 +62,7 @@ const std::vector<Case>& forward_cases() {
       {"T=1 3x3x3 SAME (temporal taps all but one in padding)", {1, 1, 5, 6, 2}, {3, 3, 3, 3, 2},
        k1, k1, Pad::Same, {}},
       {"temporal 3x1x1 SAME", {2, 5, 4, 3, 3}, {4, 3, 1, 1, 3}, k1, k1, Pad::Same, {}},
-      {"pointwise 1x1x1 (GEMM fast path)", {2, 3, 7, 5, 3}, {4, 1, 1, 1, 3}, k1, k1, Pad::Valid, {}},
+      {"pointwise 1x1x1 (no im2col)", {2, 3, 7, 5, 3}, {4, 1, 1, 1, 3}, k1, k1, Pad::Valid, {}},
       {"pointwise 1x1x1 stride 2 on H/W (gather)", {2, 3, 7, 5, 3}, {4, 1, 1, 1, 3}, {1, 2, 2}, k1,
        Pad::Same, {}},
       {"pointwise 1x1x1 stride 2 on T/H/W, fixed", {2, 5, 6, 5, 3}, {4, 1, 1, 1, 3}, {2, 2, 2}, k1,
