@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", opt.warmup, "untimed runs first")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--clock", opt.clock,
+                 "wall, or cpu: process CPU time (steadier on a busy machine)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"wall", "cpu"}));
   app.add_option("--json", opt.json_path, "append one JSON line per benchmark to this file");
   app.add_option("--shapes", env.shapes_dir, "folder of the shape files")->capture_default_str();
   app.add_flag("--list", list, "print the benchmark names and exit");

@@ -6,7 +6,7 @@ once with oneDNN (torch.backends.mkldnn enabled, PyTorch's default, impl "pytorc
 once on PyTorch's native kernels (mkldnn disabled, impl "pytorch-native"), forward ("fwd") and
 forward + backward ("fwdbwd"), and prints one JSON line per (benchmark, impl) in asn-bench's format
 (keys name, group, impl, device, threads, shape, dtype, median_ms, min_ms, gflops, gbps, repeats,
-warmup, date, host, cpu, plus torch and layout). Names match asn-bench's, so rows line up.
+warmup, clock, date, host, cpu, plus torch and layout). Names match asn-bench's, so rows line up.
 
   python3 benchmarks/baselines/pytorch_cpu_ops.py --threads 2 --json results.jsonl
   python3 benchmarks/baselines/pytorch_cpu_ops.py --filter 'dense_3x3x3' --impl onednn
@@ -77,7 +77,8 @@ def pads_of(case):
 # conv3d
 
 def make_conv3d(case, layout):
-    """Returns (shape text, flops of fwd, flops of fwdbwd, bytes of fwd, bytes of fwdbwd, fwd, fwdbwd)."""
+    """Returns (shape text, flops of fwd, flops of fwdbwd, bytes of fwd, bytes of fwdbwd,
+    fwd, fwdbwd)."""
     n, t, h, w_, cin = case["x"]
     cout, kt, kh, kw, _ = case["w"]
     stride, dilation = tuple(case["stride"]), tuple(case["dilation"])
@@ -152,14 +153,14 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
-def time_it(fn, warmup, repeats):
+def time_it(fn, warmup, repeats, clock):
     for _ in range(warmup):
         fn()
     ms = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        ms.append((time.perf_counter() - t0) * 1e3)
+        ms.append((clock() - t0) * 1e3)
     return statistics.median(ms), min(ms)
 
 
@@ -172,6 +173,9 @@ def main():
     ap.add_argument("--json", default="", help="append the JSON lines to this file")
     ap.add_argument("--impl", choices=["onednn", "native", "both"], default="both")
     ap.add_argument("--layout", choices=["best", "channels_last", "ncdhw"], default="best")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="wall, or cpu: process CPU time, all threads summed (steadier on a busy "
+                         "machine; comparable to wall time only at --threads 1)")
     ap.add_argument("--list", action="store_true", help="print the benchmark names and exit")
     args = ap.parse_args()
 
@@ -179,6 +183,7 @@ def main():
     # torch.backends.mkldnn.flags() warns about TF32 on Intel GPUs; irrelevant on the CPU.
     warnings.filterwarnings("ignore", message=".*TF32 acceleration.*")
     pattern = re.compile(args.filter)
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     impls = ["onednn", "native"] if args.impl == "both" else [args.impl]
     host, cpu = socket.gethostname(), cpu_model()
     out = open(args.json, "a") if args.json else None
@@ -202,14 +207,14 @@ def main():
                     shape, ff, fb, bf, bb, fwd, fwdbwd = factory(case, layout)
                     fn, flops, nbytes = (fwd, ff, bf) if pass_name == "fwd" else (fwdbwd, fb, bb)
                     with torch.backends.mkldnn.flags(enabled=(impl == "onednn")):
-                        median, best = time_it(fn, args.warmup, args.repeats)
+                        median, best = time_it(fn, args.warmup, args.repeats, clock)
                     row = {
                         "name": name, "group": op, "impl": f"pytorch-{impl}", "device": "cpu",
                         "threads": args.threads, "shape": shape, "dtype": "f32",
                         "median_ms": median, "min_ms": best,
                         "gflops": flops / (median * 1e-3) * 1e-9,
                         "gbps": nbytes / (median * 1e-3) * 1e-9,
-                        "repeats": args.repeats, "warmup": args.warmup,
+                        "repeats": args.repeats, "warmup": args.warmup, "clock": args.clock,
                         "date": datetime.datetime.now(datetime.timezone.utc).strftime(
                             "%Y-%m-%dT%H:%M:%SZ"),
                         "host": host, "cpu": cpu, "torch": torch.__version__, "layout": layout,

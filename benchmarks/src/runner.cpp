@@ -2,6 +2,7 @@
 #include "benchmarks/src/runner.h"
 
 #include <fmt/format.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,6 +46,18 @@ std::string cpu_model() {
   return "unknown";
 }
 
+// Milliseconds on the chosen clock.
+double now_ms(bool cpu_clock) {
+  if (cpu_clock) {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+  }
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 void print_header() {
   fmt::print("{:<42} {:>3} {:>10} {:>10} {:>9} {:>8}  {}\n", "benchmark", "thr", "median ms",
              "min ms", "GFLOP/s", "GB/s", "shape");
@@ -74,6 +87,9 @@ std::vector<const BenchEntry*> select_benchmarks(const std::string& filter) {
 BenchResult run_benchmark(const BenchEntry& entry, const RunOptions& o) {
   ASN_CHECK(o.repeats >= 1, "asn-bench: --repeats must be >= 1, got {}", o.repeats);
   ASN_CHECK(o.warmup >= 0, "asn-bench: --warmup must be >= 0, got {}", o.warmup);
+  ASN_CHECK(o.clock == "wall" || o.clock == "cpu",
+            "asn-bench: --clock must be wall or cpu, got '{}'", o.clock);
+  const bool cpu_clock = o.clock == "cpu";
   set_num_threads(o.threads);
   BenchCase c = entry.make();
   ASN_CHECK(static_cast<bool>(c.run), "asn-bench: benchmark '{}' has no run function", entry.name);
@@ -85,10 +101,9 @@ BenchResult run_benchmark(const BenchEntry& entry, const RunOptions& o) {
   std::vector<double> ms;
   ms.reserve(static_cast<size_t>(o.repeats));
   for (int i = 0; i < o.repeats; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = now_ms(cpu_clock);
     once();
-    const auto t1 = std::chrono::steady_clock::now();
-    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    ms.push_back(now_ms(cpu_clock) - t0);
   }
   std::sort(ms.begin(), ms.end());
   const size_t n = ms.size();
@@ -101,6 +116,7 @@ BenchResult run_benchmark(const BenchEntry& entry, const RunOptions& o) {
   r.threads = o.threads;
   r.repeats = o.repeats;
   r.warmup = o.warmup;
+  r.clock = o.clock;
   r.median_ms = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
   r.min_ms = ms.front();
   const double s = r.median_ms * 1e-3;
@@ -110,10 +126,10 @@ BenchResult run_benchmark(const BenchEntry& entry, const RunOptions& o) {
   return r;
 }
 
-nlohmann::json result_json(const BenchResult& r) {
+nlohmann::ordered_json result_json(const BenchResult& r) {
   static const std::string host = host_name();
   static const std::string cpu = cpu_model();
-  nlohmann::json j;
+  nlohmann::ordered_json j;
   j["name"] = r.name;
   j["group"] = r.group;
   j["impl"] = "asn";
@@ -127,6 +143,7 @@ nlohmann::json result_json(const BenchResult& r) {
   j["gbps"] = r.gbps;
   j["repeats"] = r.repeats;
   j["warmup"] = r.warmup;
+  j["clock"] = r.clock;
   j["date"] = utc_now();
   j["host"] = host;
   j["cpu"] = cpu;

@@ -18,23 +18,27 @@
 //
 // Implementation (conv3d_cpu.cpp): im2col in channels-last order (each patch row is the kernel
 // taps in (kt, kh, kw) order, each tap a contiguous run of Cin values, matching w's layout) over
-// tiles of output positions, then one OpenBLAS GEMM per tile:
+// tiles of output positions, then one single-threaded tile GEMM (conv_gemm.h: AVX-512 micro-kernels
+// for f32, OpenBLAS otherwise) per tile:
 //   forward:          y_tile (M, Cout)  = col (M, K) * w^T (K, Cout),      K = kT*kH*kW*Cin
 //   backward data:    dcol (M, K)       = dy_tile (M, Cout) * w (Cout, K), then col2im add into dx
 //   backward weight:  dw (Cout, K)     += dy_tile^T (Cout, M) * col (M, K)
-// 1x1x1 stride-1 unpadded convs skip im2col (x viewed as (N*T*H*W, Cin) IS the column matrix).
+// 1x1x1 stride-1 unpadded convs skip im2col and col2im: x and dx viewed as (N*T*H*W, Cin) ARE the
+// column matrices. Strided or padded 1x1x1 convs gather their rows with the same im2col.
 //
 // Threads: the output positions are split statically into one contiguous chunk per thread; each
-// thread walks its chunk in tiles with its own column buffer and calls GEMM single-threaded.
+// thread walks its chunk in tiles with its own column buffer and runs the tile GEMM on its own
+// (no GEMM inside a GEMM: measured faster than big shared tiles with OpenBLAS's threaded GEMM).
 // Backward data accumulates each thread's scatter into a private buffer covering only the input
 // rows (n, t, h) its chunk touches, then sums the buffers into dx in thread order; backward weight
 // sums per-thread partial dw in thread order. Every result is therefore deterministic for a given
 // thread count.
 //
 // Scratch memory (CPU, per call):
-//   forward / backward weight: per thread one column tile of at most ~kColTileBytes (256 KiB) or
-//     one output row of K elements if that is larger; backward weight also per thread Cout*K
-//     elements of partial dw.
+//   forward / backward weight: per thread one column tile of at most ~2 MiB (kColTileBytes) or
+//     one output row of K elements if that is larger (kept per thread between calls); forward also
+//     w^T (K*Cout elements); backward weight also Cout*K elements of partial dw for every thread
+//     after the first.
 //   backward data: per thread one column tile as above, plus (threads > 1) private accumulation
 //     buffers covering the input rows each chunk touches: about |x| * (threads - 1) / threads plus
 //     a halo of (kT-1)*dT planes per chunk boundary.

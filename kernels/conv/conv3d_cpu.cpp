@@ -1,5 +1,6 @@
-// CPU 3-D convolution: im2col over tiles of output positions + OpenBLAS GEMM (see conv3d.h for
-// the maths, the layouts, the threading and the scratch memory).
+// CPU 3-D convolution: im2col over tiles of output positions + a single-threaded tile GEMM per
+// thread (conv_gemm.h). See conv3d.h for the maths, the layouts, the threading and the scratch
+// memory.
 //
 // Tensors are channels-last, so one kernel tap of one output position reads Cin contiguous input
 // values, and for an undilated W axis all kW taps of a (kt, kh) pair read one contiguous run of
@@ -11,15 +12,16 @@
 #include <vector>
 
 #include "engine/parallel.h"
-#include "kernels/blas/gemm.h"
 #include "kernels/conv/conv3d.h"
+#include "kernels/conv/conv_gemm.h"
 
 namespace asn::kernels {
 
 namespace {
 
-// Target size of one thread's column tile; about half of a Zen 4 / Skylake L2.
-constexpr int64_t kColTileBytes = 512 * 1024;
+// Target size of one thread's column tile. Measured on a 2-core Zen 4 (1 MiB L2, shared L3) for
+// the conv3d benchmark shapes: 1 to 4 MiB are best and alike, 256 KiB is up to 15% slower.
+constexpr int64_t kColTileBytes = 2 * 1024 * 1024;
 // Fewest output positions worth a thread of their own.
 constexpr int64_t kMinPositionsPerThread = 64;
 
@@ -230,21 +232,24 @@ void conv3d_forward_cpu(const T* x, const Shape& x_shape, const T* w, const Shap
     std::fill(y, y + g.P * g.Cout, T(0));
     return;
   }
-  if (is_pointwise(g)) {
-    // y (P, Cout) = x (P, Cin) * w^T: one GEMM, threaded by OpenBLAS.
-    gemm_cpu<T>(false, true, g.P, g.Cout, g.K, T(1), x, g.K, w, g.K, T(0), y, g.Cout);
-    return;
+  const bool pointwise = is_pointwise(g);
+  // w^T (K, Cout): the GEMM's B operand, rows contiguous.
+  std::vector<T> wt(static_cast<size_t>(g.K * g.Cout));
+  for (int64_t co = 0; co < g.Cout; ++co) {
+    for (int64_t k = 0; k < g.K; ++k) wt[static_cast<size_t>(k * g.Cout + co)] = w[co * g.K + k];
   }
   const std::vector<int64_t> b = chunk_bounds(g.P);
   const int64_t M = tile_rows<T>(g);
   for_each_chunk(static_cast<int64_t>(b.size()) - 1, [&](int64_t j) {
     const int64_t c0 = b[static_cast<size_t>(j)], c1 = b[static_cast<size_t>(j) + 1];
-    T* col = column_scratch<T>(static_cast<size_t>(std::min(M, c1 - c0) * g.K));
+    T* col =
+        pointwise ? nullptr : column_scratch<T>(static_cast<size_t>(std::min(M, c1 - c0) * g.K));
     for (int64_t p = c0; p < c1; p += M) {
       const int64_t m = std::min(M, c1 - p);
-      im2col(g, x, p, m, col);
-      gemm_cpu<T>(false, true, m, g.Cout, g.K, T(1), col, g.K, w, g.K, T(0), y + p * g.Cout,
-                  g.Cout);
+      const T* a = pointwise ? x + p * g.K : col;  // pointwise: x rows are the column rows
+      if (!pointwise) im2col(g, x, p, m, col);
+      // y (m, Cout) = col (m, K) * w^T (K, Cout)
+      conv_gemm<T>(false, m, g.Cout, g.K, a, g.K, wt.data(), g.Cout, y + p * g.Cout, g.Cout, false);
     }
   });
 }
@@ -259,14 +264,21 @@ void conv3d_backward_data_cpu(const T* dy, const Shape& x_shape, const T* w, con
     std::fill(dx, dx + xnumel, T(0));
     return;
   }
-  if (is_pointwise(g)) {
-    // dx (P, Cin) = dy (P, Cout) * w (Cout, Cin): one GEMM, threaded by OpenBLAS.
-    gemm_cpu<T>(false, false, g.P, g.Cin, g.Cout, T(1), dy, g.Cout, w, g.Cin, T(0), dx, g.Cin);
-    return;
-  }
   const std::vector<int64_t> b = chunk_bounds(g.P);
   const int64_t chunks = static_cast<int64_t>(b.size()) - 1;
   const int64_t M = tile_rows<T>(g);
+  if (is_pointwise(g)) {
+    // dx rows are the column rows: dx (m, Cin) = dy (m, Cout) * w (Cout, Cin), no overlap.
+    for_each_chunk(chunks, [&](int64_t j) {
+      const int64_t c0 = b[static_cast<size_t>(j)], c1 = b[static_cast<size_t>(j) + 1];
+      for (int64_t p = c0; p < c1; p += M) {
+        const int64_t m = std::min(M, c1 - p);
+        conv_gemm<T>(false, m, g.K, g.Cout, dy + p * g.Cout, g.Cout, w, g.K, dx + p * g.K, g.K,
+                     false);
+      }
+    });
+    return;
+  }
   const int64_t row_len = g.W * g.Cin;  // elements of one input row (n, t, h)
   const int64_t rows = g.N * g.T * g.H;
 
@@ -291,8 +303,7 @@ void conv3d_backward_data_cpu(const T* dy, const Shape& x_shape, const T* w, con
     for (int64_t p = c0; p < c1; p += M) {
       const int64_t m = std::min(M, c1 - p);
       // dcol (m, K) = dy (m, Cout) * w (Cout, K)
-      gemm_cpu<T>(false, false, m, g.K, g.Cout, T(1), dy + p * g.Cout, g.Cout, w, g.K, T(0), col,
-                  g.K);
+      conv_gemm<T>(false, m, g.K, g.Cout, dy + p * g.Cout, g.Cout, w, g.K, col, g.K, false);
       col2im_add(g, col, p, m, buf, base);
     }
   });
@@ -324,7 +335,7 @@ void conv3d_backward_weight_cpu(const T* x, const Shape& x_shape, const T* dy, c
   const bool pointwise = is_pointwise(g);
   const std::vector<int64_t> b = chunk_bounds(g.P);
   const int64_t chunks = static_cast<int64_t>(b.size()) - 1;
-  const int64_t M = pointwise ? g.P : tile_rows<T>(g);
+  const int64_t M = tile_rows<T>(g);
   // Chunk 0 accumulates straight into dw, the others into partials summed afterwards in order.
   std::vector<std::unique_ptr<T[]>> part(static_cast<size_t>(chunks));
   for (int64_t j = 1; j < chunks; ++j)
@@ -337,15 +348,10 @@ void conv3d_backward_weight_cpu(const T* x, const Shape& x_shape, const T* dy, c
         pointwise ? nullptr : column_scratch<T>(static_cast<size_t>(std::min(M, c1 - c0) * g.K));
     for (int64_t p = c0; p < c1; p += M) {
       const int64_t m = std::min(M, c1 - p);
-      const T* src = col;
-      if (pointwise) {
-        src = x + p * g.K;
-      } else {
-        im2col(g, x, p, m, col);
-      }
-      // acc (Cout, K) (+)= dy^T (Cout, m) * col (m, K)
-      gemm_cpu<T>(true, false, g.Cout, g.K, m, T(1), dy + p * g.Cout, g.Cout, src, g.K,
-                  p == c0 ? T(0) : T(1), acc, g.K);
+      const T* src = pointwise ? x + p * g.K : col;
+      if (!pointwise) im2col(g, x, p, m, col);
+      // acc (Cout, K) (+)= dy^T (Cout, m) * col (m, K); dy (m, Cout) is A stored transposed.
+      conv_gemm<T>(true, g.Cout, g.K, m, dy + p * g.Cout, g.Cout, src, g.K, acc, g.K, p != c0);
     }
   });
   if (chunks > 1) {

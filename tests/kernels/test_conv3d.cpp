@@ -12,6 +12,8 @@
 #include "autograd/tape.h"
 #include "engine/parallel.h"
 #include "kernels/conv/conv3d.h"
+#include "kernels/conv/conv_gemm.h"
+#include "kernels/dispatch.h"
 #include "tests/oracles/conv3d_oracle.h"
 #include "tests/support/compare.h"
 #include "tests/support/random.h"
@@ -53,108 +55,44 @@ struct Case {
 constexpr Dims3 k1{1, 1, 1};
 
 const std::vector<Case>& forward_cases() {
+  // clang-format off
   static const std::vector<Case> cases = {
       {"odd sizes 3x3x3 SAME", {2, 3, 7, 5, 3}, {4, 3, 3, 3, 3}, k1, k1, Pad::Same, {}},
       {"T=1 1x3x3 SAME", {2, 1, 7, 5, 3}, {4, 1, 3, 3, 3}, k1, k1, Pad::Same, {}},
-      {"T=1 3x3x3 SAME (temporal taps all but one in padding)",
-       {1, 1, 5, 6, 2},
-       {3, 3, 3, 3, 2},
-       k1,
-       k1,
-       Pad::Same,
-       {}},
+      {"T=1 3x3x3 SAME (temporal taps all but one in padding)", {1, 1, 5, 6, 2}, {3, 3, 3, 3, 2},
+       k1, k1, Pad::Same, {}},
       {"temporal 3x1x1 SAME", {2, 5, 4, 3, 3}, {4, 3, 1, 1, 3}, k1, k1, Pad::Same, {}},
-      {"pointwise 1x1x1 (GEMM fast path)",
-       {2, 3, 7, 5, 3},
-       {4, 1, 1, 1, 3},
-       k1,
-       k1,
-       Pad::Valid,
-       {}},
-      {"pointwise 1x1x1 stride 2 on H/W (gather)",
-       {2, 3, 7, 5, 3},
-       {4, 1, 1, 1, 3},
-       {1, 2, 2},
-       k1,
-       Pad::Same,
-       {}},
-      {"pointwise 1x1x1 stride 2 on T/H/W, fixed",
-       {2, 5, 6, 5, 3},
-       {4, 1, 1, 1, 3},
-       {2, 2, 2},
-       k1,
-       Pad::Fixed,
-       {}},
-      {"pointwise 1x1x1 with explicit padding",
-       {1, 2, 3, 4, 3},
-       {2, 1, 1, 1, 3},
-       k1,
-       k1,
-       Pad::Explicit,
-       {{{1, 0}, {0, 2}, {1, 1}}}},
-      {"stem 1x7x7 stride 2 fixed",
-       {1, 2, 15, 13, 3},
-       {5, 1, 7, 7, 3},
-       {1, 2, 2},
-       k1,
-       Pad::Fixed,
+      {"pointwise 1x1x1 (no im2col)", {2, 3, 7, 5, 3}, {4, 1, 1, 1, 3}, k1, k1, Pad::Valid, {}},
+      {"pointwise 1x1x1 stride 2 on H/W (gather)", {2, 3, 7, 5, 3}, {4, 1, 1, 1, 3}, {1, 2, 2}, k1,
+       Pad::Same, {}},
+      {"pointwise 1x1x1 stride 2 on T/H/W, fixed", {2, 5, 6, 5, 3}, {4, 1, 1, 1, 3}, {2, 2, 2}, k1,
+       Pad::Fixed, {}},
+      {"pointwise 1x1x1 with explicit padding", {1, 2, 3, 4, 3}, {2, 1, 1, 1, 3}, k1, k1,
+       Pad::Explicit, {{{1, 0}, {0, 2}, {1, 1}}}},
+      {"stem 1x7x7 stride 2 fixed", {1, 2, 15, 13, 3}, {5, 1, 7, 7, 3}, {1, 2, 2}, k1, Pad::Fixed,
        {}},
       {"1x7x7 stride 1 SAME", {1, 2, 9, 8, 2}, {3, 1, 7, 7, 2}, k1, k1, Pad::Same, {}},
       {"even kernel 2x2x2 SAME (pad 0/1)", {2, 4, 6, 5, 3}, {4, 2, 2, 2, 3}, k1, k1, Pad::Same, {}},
-      {"3x3x3 stride 2 on H/W, SAME asymmetric (pad 0/1)",
-       {2, 3, 8, 8, 3},
-       {4, 3, 3, 3, 3},
-       {1, 2, 2},
-       k1,
-       Pad::Same,
-       {}},
+      {"3x3x3 stride 2 on H/W, SAME asymmetric (pad 0/1)", {2, 3, 8, 8, 3}, {4, 3, 3, 3, 3},
+       {1, 2, 2}, k1, Pad::Same, {}},
       {"3x3x3 stride 2 on T", {1, 7, 5, 5, 2}, {3, 3, 3, 3, 2}, {2, 1, 1}, k1, Pad::Same, {}},
       {"temporal 3x1x1 dilation 2", {2, 7, 5, 4, 3}, {4, 3, 1, 1, 3}, k1, {2, 1, 1}, Pad::Same, {}},
       {"3x3x3 temporal dilation 2", {1, 6, 5, 5, 2}, {3, 3, 3, 3, 2}, k1, {2, 1, 1}, Pad::Same, {}},
       {"1x3x3 spatial dilation 2", {1, 3, 9, 8, 2}, {3, 1, 3, 3, 2}, k1, {1, 2, 2}, Pad::Same, {}},
-      {"1x3x3 stride 2 fixed (pad 1/1)",
-       {2, 2, 8, 7, 3},
-       {4, 1, 3, 3, 3},
-       {1, 2, 2},
-       k1,
-       Pad::Fixed,
+      {"1x3x3 stride 2 fixed (pad 1/1)", {2, 2, 8, 7, 3}, {4, 1, 3, 3, 3}, {1, 2, 2}, k1,
+       Pad::Fixed, {}},
+      {"explicit asymmetric padding 2/0", {2, 3, 6, 5, 3}, {4, 2, 3, 2, 3}, {1, 1, 2}, k1,
+       Pad::Explicit, {{{2, 0}, {0, 2}, {1, 0}}}},
+      {"VALID, strides and dilations on every axis", {1, 9, 10, 11, 2}, {3, 2, 3, 2, 2}, {2, 3, 1},
+       {3, 2, 2}, Pad::Valid, {}},
+      {"padding wider than the kernel (windows fully in the padding)", {1, 2, 3, 3, 2},
+       {2, 1, 2, 3, 2}, k1, k1, Pad::Explicit, {{{0, 0}, {3, 0}, {4, 4}}}},
+      {"several chunks and column tiles", {2, 4, 16, 16, 32}, {8, 3, 3, 3, 32}, k1, k1, Pad::Same,
        {}},
-      {"explicit asymmetric padding 2/0",
-       {2, 3, 6, 5, 3},
-       {4, 2, 3, 2, 3},
-       {1, 1, 2},
-       k1,
-       Pad::Explicit,
-       {{{2, 0}, {0, 2}, {1, 0}}}},
-      {"VALID, strides and dilations on every axis",
-       {1, 9, 10, 11, 2},
-       {3, 2, 3, 2, 2},
-       {2, 3, 1},
-       {3, 2, 2},
-       Pad::Valid,
-       {}},
-      {"padding wider than the kernel (windows fully in the padding)",
-       {1, 2, 3, 3, 2},
-       {2, 1, 2, 3, 2},
-       k1,
-       k1,
-       Pad::Explicit,
-       {{{0, 0}, {3, 0}, {4, 4}}}},
-      {"several chunks and column tiles",
-       {2, 4, 16, 16, 16},
-       {8, 3, 3, 3, 16},
-       k1,
-       k1,
-       Pad::Same,
-       {}},
-      {"several chunks, stride 2, dilation 2",
-       {2, 5, 17, 15, 8},
-       {6, 3, 3, 3, 8},
-       {1, 2, 2},
-       {2, 1, 1},
-       Pad::Same,
-       {}},
+      {"several chunks, stride 2, dilation 2", {2, 5, 34, 30, 24}, {6, 3, 3, 3, 24}, {1, 2, 2},
+       {2, 1, 1}, Pad::Same, {}},
   };
+  // clang-format on
   return cases;
 }
 
@@ -224,30 +162,22 @@ TEST_CASE("conv3d: output shapes of the padding rules", "[conv3d]") {
 
 TEST_CASE("conv3d: gradcheck of input and kernel (f64)", "[conv3d]") {
   // A subset of the forward cases, small enough for finite differences over every element.
+  // clang-format off
   const std::vector<Case> cases = {
       {"odd sizes 3x3x3 SAME", {2, 3, 5, 4, 2}, {3, 3, 3, 3, 2}, k1, k1, Pad::Same, {}},
       {"T=1 1x3x3 SAME", {2, 1, 5, 4, 3}, {2, 1, 3, 3, 3}, k1, k1, Pad::Same, {}},
       {"pointwise 1x1x1", {2, 3, 3, 5, 3}, {4, 1, 1, 1, 3}, k1, k1, Pad::Valid, {}},
       {"pointwise 1x1x1 stride 2", {1, 3, 5, 5, 3}, {2, 1, 1, 1, 3}, {2, 2, 2}, k1, Pad::Same, {}},
       {"even kernel 2x2x2 SAME", {1, 3, 4, 5, 2}, {3, 2, 2, 2, 2}, k1, k1, Pad::Same, {}},
-      {"3x3x3 stride 2 on T/H/W SAME",
-       {1, 5, 6, 5, 2},
-       {2, 3, 3, 3, 2},
-       {2, 2, 2},
-       k1,
-       Pad::Same,
+      {"3x3x3 stride 2 on T/H/W SAME", {1, 5, 6, 5, 2}, {2, 3, 3, 3, 2}, {2, 2, 2}, k1, Pad::Same,
        {}},
       {"1x5x5 stride 2 fixed", {1, 2, 9, 8, 2}, {2, 1, 5, 5, 2}, {1, 2, 2}, k1, Pad::Fixed, {}},
       {"temporal 3x1x1 dilation 2", {2, 7, 3, 2, 3}, {3, 3, 1, 1, 3}, k1, {2, 1, 1}, Pad::Same, {}},
       {"1x3x3 spatial dilation 2", {1, 2, 7, 6, 2}, {2, 1, 3, 3, 2}, k1, {1, 2, 2}, Pad::Same, {}},
-      {"explicit asymmetric padding 2/0",
-       {1, 3, 5, 4, 2},
-       {2, 2, 3, 2, 2},
-       {1, 1, 2},
-       k1,
-       Pad::Explicit,
-       {{{2, 0}, {0, 2}, {1, 0}}}},
+      {"explicit asymmetric padding 2/0", {1, 3, 5, 4, 2}, {2, 2, 3, 2, 2}, {1, 1, 2}, k1,
+       Pad::Explicit, {{{2, 0}, {0, 2}, {1, 0}}}},
   };
+  // clang-format on
   uint64_t seed = 500;
   for (const Case& c : cases) {
     DYNAMIC_SECTION(c.name) {
@@ -267,19 +197,16 @@ TEST_CASE("conv3d: gradcheck of input and kernel (f64)", "[conv3d]") {
 TEST_CASE("conv3d: backward matches the oracle on multi-chunk, multi-tile cases", "[conv3d]") {
   // Big enough that every thread gets a chunk of several column tiles, so the per-chunk scatter
   // buffers and the ordered sums are exercised; also checked with 1 and 3 threads.
+  // clang-format off
   const std::vector<Case> cases = {
       forward_cases()[20],
       forward_cases()[21],
-      {"stem 1x7x7 stride 2 fixed",
-       {1, 3, 30, 29, 3},
-       {4, 1, 7, 7, 3},
-       {1, 2, 2},
-       k1,
-       Pad::Fixed,
+      {"stem 1x7x7 stride 2 fixed", {1, 3, 30, 29, 3}, {4, 1, 7, 7, 3}, {1, 2, 2}, k1, Pad::Fixed,
        {}},
       {"pointwise 1x1x1", {2, 3, 9, 10, 5}, {7, 1, 1, 1, 5}, k1, k1, Pad::Valid, {}},
       {"pointwise 1x1x1 stride 2", {2, 3, 9, 10, 5}, {7, 1, 1, 1, 5}, {1, 2, 2}, k1, Pad::Same, {}},
   };
+  // clang-format on
   const int saved_threads = num_threads();
   uint64_t seed = 900;
   for (const Case& c : cases) {
@@ -339,6 +266,81 @@ TEST_CASE("conv3d: only the needed gradients are computed, results are determini
   const auto g2 = grads();
   REQUIRE(g1 == g2);
   REQUIRE(g1[2] == wv.grad().to_vector<float>());
+}
+
+TEST_CASE("conv3d: the tile GEMM matches a naive product at every edge shape", "[conv3d]") {
+  // C (m, n) (+)= op(A) (m, k) * B (k, n): row tails of the 6- and 12-row micro-kernels, column
+  // tails of the 16-lane masks and of the 32/64-wide panels, both A layouts, both dtypes, with
+  // and without accumulation; with the AVX-512 kernels (when built) and with OpenBLAS.
+  auto check = [](DType dt) {
+    for (int64_t m : {1, 5, 6, 7, 12, 13, 25}) {
+      for (int64_t n : {1, 15, 16, 17, 32, 33, 64, 65, 130}) {
+        for (int64_t k : {1, 3, 64}) {
+          for (bool trans_a : {false, true}) {
+            for (bool acc : {false, true}) {
+              INFO("m " << m << " n " << n << " k " << k << " trans_a " << trans_a << " acc " << acc
+                        << " " << dtype_name(dt));
+              const int64_t lda = (trans_a ? m : k) + 3, ldb = n + 2, ldc = n + 1;
+              const Tensor a = test::random_uniform({trans_a ? k : m, lda}, 11, -1, 1, dt);
+              const Tensor b = test::random_uniform({k, ldb}, 12, -1, 1, dt);
+              const Tensor c0 = test::random_uniform({m, ldc}, 13, -1, 1, dt);
+              const std::vector<double> av = a.to_vector<double>(), bv = b.to_vector<double>();
+              std::vector<double> ref = c0.to_vector<double>();
+              for (int64_t i = 0; i < m; ++i) {
+                for (int64_t j = 0; j < n; ++j) {
+                  double sum = acc ? ref[static_cast<size_t>(i * ldc + j)] : 0.0;
+                  for (int64_t q = 0; q < k; ++q) {
+                    const double aiq = trans_a ? av[static_cast<size_t>(q * lda + i)]
+                                               : av[static_cast<size_t>(i * lda + q)];
+                    sum += aiq * bv[static_cast<size_t>(q * ldb + j)];
+                  }
+                  ref[static_cast<size_t>(i * ldc + j)] = sum;  // padding columns keep c0
+                }
+              }
+              Tensor c = c0.clone();
+              dispatch_float("test", dt, [&](auto tag) {
+                using T = decltype(tag);
+                conv_gemm<T>(trans_a, m, n, k, a.data<T>(), lda, b.data<T>(), ldb, c.data<T>(), ldc,
+                             acc);
+              });
+              const double rtol = dt == DType::f64 ? 1e-13 : 1e-5;
+              ASN_REQUIRE_CLOSE(c, Tensor::from_vector<double>(c0.shape(), ref), rtol, rtol * k);
+            }
+          }
+        }
+      }
+    }
+  };
+  check(DType::f64);
+  check(DType::f32);
+  {
+    ConvGemmForceBlas blas;
+    REQUIRE_FALSE(conv_gemm_uses_avx512());
+    check(DType::f32);
+  }
+}
+
+TEST_CASE("conv3d: f32 through OpenBLAS (the path of machines without AVX-512)", "[conv3d]") {
+  ConvGemmForceBlas blas;
+  const auto& all = forward_cases();
+  for (size_t i : {size_t{0}, size_t{4}, size_t{8}, size_t{16}, size_t{20}, size_t{21}}) {
+    const Case& c = all[i];
+    DYNAMIC_SECTION(c.name) {
+      const Conv3dParams p = c.params();
+      const Tensor x = test::random_uniform(c.x, 31, -1, 1, DType::f32);
+      const Tensor w = test::random_uniform(c.w, 32, -1, 1, DType::f32);
+      const Tensor dy = test::random_uniform(p.output_shape(c.x, c.w), 33, -1, 1, DType::f32);
+      const Tensor ref = test::conv3d_oracle(x, w, p);
+      ASN_REQUIRE_CLOSE(run_forward(x, w, p), ref, 1e-5, 1e-5 * max_abs(ref));
+      Tensor dx_ref, dw_ref;
+      test::conv3d_backward_oracle(x, w, dy, p, dx_ref, dw_ref);
+      ag::tape().clear();
+      ag::Variable xv(x, true), wv(w, true);
+      ag::backward(ag::conv3d(xv, wv, p), dy);
+      ASN_REQUIRE_CLOSE(xv.grad(), dx_ref, 1e-5, 1e-5 * max_abs(dx_ref));
+      ASN_REQUIRE_CLOSE(wv.grad(), dw_ref, 1e-5, 1e-5 * max_abs(dw_ref));
+    }
+  }
 }
 
 TEST_CASE("conv3d: argument errors name the op and the shapes", "[conv3d]") {
