@@ -8,7 +8,6 @@
 #include "engine/data/transforms.h"
 #include "engine/error.h"
 #include "engine/philox.h"
-#include "engine/rng_math.h"
 
 namespace asn::data {
 
@@ -29,7 +28,6 @@ void SyntheticOptions::validate() const {
 
 namespace {
 constexpr uint64_t kTextureOffset = uint64_t{1} << 20;  // Philox offsets of the texture draw
-constexpr uint64_t kNoiseOffset = uint64_t{1} << 21;    // ... and of frame f's noise (+ f)
 constexpr int kGrid = 4;                                // texture grid size
 
 // Distance between a and b on a circle of length n.
@@ -128,6 +126,13 @@ Tensor SyntheticVideoDataset::render(int64_t index, const std::vector<int64_t>& 
   double grey[3];
   for (int c = 0; c < 3; ++c)
     grey[c] = 60 + 50 * philox_uniform_f64(key, 0, static_cast<uint64_t>(c));
+  double grid[3][kGrid][kGrid];
+  for (int c = 0; c < 3; ++c)
+    for (int yy = 0; yy < kGrid; ++yy)
+      for (int xx = 0; xx < kGrid; ++xx) {
+        const uint64_t k = static_cast<uint64_t>((c * kGrid + yy) * kGrid + xx);
+        grid[c][yy][xx] = 2.0 * philox_uniform_f64(key, kTextureOffset, k) - 1.0;
+      }
   std::vector<float> bg(static_cast<size_t>(H) * W * 3);
   for (int y = 0; y < H; ++y) {
     const double gy = std::min(std::max((y + 0.5) * kGrid / H - 0.5, 0.0), kGrid - 1.0);
@@ -138,12 +143,9 @@ Tensor SyntheticVideoDataset::render(int64_t index, const std::vector<int64_t>& 
       const int x0 = std::min(static_cast<int>(gx), kGrid - 2);
       const double ax = gx - x0;
       for (int c = 0; c < 3; ++c) {
-        auto cell = [&](int yy, int xx) {
-          const uint64_t k = static_cast<uint64_t>((c * kGrid + yy) * kGrid + xx);
-          return 2.0 * philox_uniform_f64(key, kTextureOffset, k) - 1.0;
-        };
-        const double v = (1 - ay) * ((1 - ax) * cell(y0, x0) + ax * cell(y0, x0 + 1)) +
-                         ay * ((1 - ax) * cell(y0 + 1, x0) + ax * cell(y0 + 1, x0 + 1));
+        const auto& g = grid[c];
+        const double v = (1 - ay) * ((1 - ax) * g[y0][x0] + ax * g[y0][x0 + 1]) +
+                         ay * ((1 - ax) * g[y0 + 1][x0] + ax * g[y0 + 1][x0 + 1]);
         bg[(static_cast<size_t>(y) * W + x) * 3 + c] =
             static_cast<float>(grey[c] + options_.texture * 255.0 * v);
       }
@@ -165,7 +167,6 @@ Tensor SyntheticVideoDataset::render(int64_t index, const std::vector<int64_t>& 
               item_name(index), f, options_.video_frames);
     const double cx = m.x0 + dx * static_cast<double>(f);
     const double cy = m.y0 + dy * static_cast<double>(f);
-    const uint64_t noise_off = kNoiseOffset + static_cast<uint64_t>(f);
     for (int y = 0; y < H; ++y) {
       const double ddy = wrapped(y + 0.5, cy, H);
       for (int x = 0; x < W; ++x) {
@@ -173,11 +174,23 @@ Tensor SyntheticVideoDataset::render(int64_t index, const std::vector<int64_t>& 
         const double dist = m.shape == 0 ? std::sqrt(ddx * ddx + ddy * ddy) : std::max(ddx, ddy);
         const double alpha = std::min(1.0, std::max(0.0, m.radius + 0.5 - dist));
         const size_t pix = static_cast<size_t>(y) * W + x;
-        for (int c = 0; c < 3; ++c) {
-          double v = (1 - alpha) * bg[pix * 3 + c] + alpha * m.color[c];
-          if (options_.noise > 0) {
-            v += options_.noise * 255.0 * philox_normal(key, noise_off, pix * 3 + c);
+        // One Philox block per pixel and frame: four 32-bit uniforms, two Box-Muller pairs.
+        double z[4] = {0, 0, 0, 0};
+        if (options_.noise > 0) {
+          const PhiloxResult bits =
+              philox4x32_10(static_cast<uint32_t>(pix), static_cast<uint32_t>(f), 0x4E4F4953u, 0,
+                            static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32));
+          for (int q = 0; q < 2; ++q) {
+            const double u1 = (bits.v[2 * q] + 1.0) / 4294967296.0;  // (0, 1]
+            const double u2 = bits.v[2 * q + 1] / 4294967296.0;
+            const double rad = std::sqrt(-2.0 * std::log(u1));
+            z[2 * q] = rad * std::cos(2 * M_PI * u2);
+            z[2 * q + 1] = rad * std::sin(2 * M_PI * u2);
           }
+        }
+        for (int c = 0; c < 3; ++c) {
+          const double v =
+              (1 - alpha) * bg[pix * 3 + c] + alpha * m.color[c] + options_.noise * 255.0 * z[c];
           p[(static_cast<size_t>(t) * H * W + pix) * 3 + c] =
               static_cast<uint8_t>(std::lround(std::min(255.0, std::max(0.0, v))));
         }

@@ -40,17 +40,17 @@ class TempDir {
 };
 
 // (F, H, W, 3) u8 frames, every frame different, smooth enough for inter-frame coding:
-// R = 7x + 13t, G = 9y + 5t, B = 3(x + y) + 29t (mod 256).
-inline Tensor pattern_frames(int64_t F, int64_t H, int64_t W) {
+// R = 7x + 13t + v, G = 9y + 5t + 2v, B = 3(x + y) + 29t + 3v (mod 256) for variant v.
+inline Tensor pattern_frames(int64_t F, int64_t H, int64_t W, int64_t v = 0) {
   Tensor t = Tensor::empty(Shape{F, H, W, 3}, DType::u8);
   uint8_t* p = t.data<uint8_t>();
   for (int64_t f = 0; f < F; ++f)
     for (int64_t y = 0; y < H; ++y)
       for (int64_t x = 0; x < W; ++x) {
         uint8_t* px = p + ((f * H + y) * W + x) * 3;
-        px[0] = static_cast<uint8_t>((7 * x + 13 * f) % 256);
-        px[1] = static_cast<uint8_t>((9 * y + 5 * f) % 256);
-        px[2] = static_cast<uint8_t>((3 * (x + y) + 29 * f) % 256);
+        px[0] = static_cast<uint8_t>((7 * x + 13 * f + v) % 256);
+        px[1] = static_cast<uint8_t>((9 * y + 5 * f + 2 * v) % 256);
+        px[2] = static_cast<uint8_t>((3 * (x + y) + 29 * f + 3 * v) % 256);
       }
   return t;
 }
