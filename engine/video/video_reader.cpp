@@ -119,6 +119,10 @@ struct VideoReader::Impl {
   int64_t pos = kNeedSeek;  // index of the last frame the decoder produced (-1: none yet)
   bool flushed = false;     // end of file reached and the decoder drained
   int64_t counter = 0;      // sequential mode: frames output since the last restart
+  // During read(): the wanted frame indices. Packets of other frames are sent with
+  // skip_frame = AVDISCARD_NONREF, so the decoder skips the ones nothing else refers to (B-frames
+  // between the keyframe and the target): same output, less decoding.
+  const std::map<int64_t, std::vector<int64_t>>* wanted = nullptr;
 
   ~Impl() { close(); }
 
@@ -349,6 +353,10 @@ struct VideoReader::Impl {
         continue;
       }
       const int64_t pkt_ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+      if (wanted && !sequential && options.threads == 1) {
+        const int64_t at = index_of(pkt_ts);
+        dec->skip_frame = at >= 0 && !wanted->count(at) ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+      }
       err = avcodec_send_packet(dec, pkt);
       av_packet_unref(pkt);
       if (err < 0 && err != AVERROR(EAGAIN)) {
@@ -399,6 +407,7 @@ struct VideoReader::Impl {
     // Wanted frames in ascending order, each with the output slots it fills.
     std::map<int64_t, std::vector<int64_t>> slots;
     for (int64_t k = 0; k < n; ++k) slots[indices[static_cast<size_t>(k)]].push_back(k);
+    wanted = &slots;
 
     Tensor out = Tensor::empty(Shape{n, info.height, info.width, 3}, DType::u8);
     uint8_t* base = out.data<uint8_t>();
@@ -448,8 +457,12 @@ struct VideoReader::Impl {
       }
     } catch (...) {
       pos = kNeedSeek;  // the decoder state is unknown after a failure
+      wanted = nullptr;
+      dec->skip_frame = AVDISCARD_DEFAULT;
       throw;
     }
+    wanted = nullptr;
+    dec->skip_frame = AVDISCARD_DEFAULT;
     return out;
   }
 };

@@ -221,3 +221,33 @@ TEST_CASE("video reader: a corrupt packet in the middle is an IoError naming fil
   const Tensor first = r.read_clip(0, 3);
   for (int64_t f = 0; f < 3; ++f) REQUIRE(same_frame(first, f, reference, f));
 }
+
+TEST_CASE("video reader: variable frame rate keeps frame indices and real timestamps",
+          "[data][video]") {
+  test::TempDir dir;
+  const Tensor src = test::pattern_frames(20, 24, 32);
+  // Frames 0..4 every 40 ms, then every 120 ms.
+  test::encode_video(src, dir.file("vfr.mkv"),
+                     "-vf \"setpts='if(lt(N,5),N,N*3)/25/TB'\" -fps_mode passthrough -c:v ffv1");
+  VideoReader r(dir.file("vfr.mkv"));
+  REQUIRE(r.num_frames() == 20);
+  REQUIRE(r.frame_time(4) == Approx(0.16).margin(1e-3));
+  REQUIRE(r.frame_time(5) == Approx(0.60).margin(1e-3));
+  REQUIRE(r.frame_time(18) == Approx(2.16).margin(1e-3));
+  REQUIRE(r.frame_time(19) > r.frame_time(18));  // ffmpeg writes the last one at 2.24 s, not 2.28
+  REQUIRE(r.info().duration_s > r.frame_time(19));
+  require_frames(r.read_clip(3, 4, 2), src, {3, 5, 7, 9});
+}
+
+TEST_CASE("video reader: multithreaded decoding gives the same frames", "[data][video]") {
+  test::TempDir dir;
+  const Tensor src = test::pattern_frames(24, 32, 32);
+  test::encode_video(src, dir.file("bf.mp4"), test::kX264BFrames);
+  VideoReader one(dir.file("bf.mp4"));
+  VideoReaderOptions o;
+  o.threads = 3;
+  VideoReader three(dir.file("bf.mp4"), o);
+  const std::vector<int64_t> idx{20, 2, 11, 12, 23, 0};
+  const Tensor a = one.read_frames(idx), b = three.read_frames(idx);
+  REQUIRE(std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0);
+}
