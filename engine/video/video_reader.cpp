@@ -22,6 +22,7 @@ extern "C" {
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "engine/error.h"
 #include "engine/log.h"
@@ -123,6 +124,9 @@ struct VideoReader::Impl {
   // skip_frame = AVDISCARD_NONREF, so the decoder skips the ones nothing else refers to (B-frames
   // between the keyframe and the target): same output, less decoding.
   const std::map<int64_t, std::vector<int64_t>>* wanted = nullptr;
+  // Frames whose packets went to the decoder with AVDISCARD_NONREF since the last seek: they may
+  // never come out, so a later read that wants one of them must seek.
+  std::set<int64_t> skipped;
 
   ~Impl() { close(); }
 
@@ -209,6 +213,8 @@ struct VideoReader::Impl {
       const int err = av_read_frame(fmt, pkt);
       if (err == AVERROR_EOF) break;
       if (err < 0) {
+        // Strict: the file is broken. Otherwise keep the frames before the damage.
+        if (!options.strict && !entries.empty()) break;
         fail(fmt::format("corrupt or truncated container after {} frames ({})", entries.size(),
                          av_error_string(err)));
       }
@@ -289,6 +295,7 @@ struct VideoReader::Impl {
     pos = -1;
     counter = 0;
     flushed = false;
+    skipped.clear();
   }
 
   // Positions the demuxer so that decoding forward reaches frame `target`.
@@ -306,6 +313,7 @@ struct VideoReader::Impl {
     avcodec_flush_buffers(dec);
     pos = -1;
     flushed = false;
+    skipped.clear();
   }
 
   // Decodes the next frame into `frame`; returns its index, or -1 at the end of the stream.
@@ -315,14 +323,17 @@ struct VideoReader::Impl {
       if (err >= 0) {
         if (options.strict &&
             ((frame->flags & AV_FRAME_FLAG_CORRUPT) || frame->decode_error_flags)) {
-          const int64_t at = sequential ? counter : index_of(frame->best_effort_timestamp);
+          const int64_t at =
+              sequential ? counter
+                         : index_of(frame->pts != AV_NOPTS_VALUE ? frame->pts : frame->pkt_dts);
           av_frame_unref(frame);
           fail(fmt::format("corrupt data in frame {}",
                            at >= 0 ? std::to_string(at) : "after " + std::to_string(pos)));
         }
         if (sequential) return counter++;
-        int64_t ts = frame->best_effort_timestamp;
-        if (ts == AV_NOPTS_VALUE) ts = frame->pts;
+        // The packet's timestamp carried through the decoder, by the index's rule (pts, else dts);
+        // not best_effort_timestamp, whose guessing changes when frames are skipped.
+        const int64_t ts = frame->pts != AV_NOPTS_VALUE ? frame->pts : frame->pkt_dts;
         const int64_t i = index_of(ts);
         if (i < 0) {
           av_frame_unref(frame);
@@ -355,15 +366,23 @@ struct VideoReader::Impl {
       const int64_t pkt_ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
       if (wanted && !sequential && options.threads == 1) {
         const int64_t at = index_of(pkt_ts);
-        dec->skip_frame = at >= 0 && !wanted->count(at) ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+        const bool skip = at >= 0 && !wanted->count(at);
+        dec->skip_frame = skip ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+        if (skip) skipped.insert(at);
       }
+      // The decoder's output was drained above (EAGAIN), so it accepts this packet; an error is
+      // corrupt data. Non-strict readers drop the packet: a wanted frame that never comes out is
+      // still an error in read().
       err = avcodec_send_packet(dec, pkt);
       av_packet_unref(pkt);
-      if (err < 0 && err != AVERROR(EAGAIN)) {
+      if (err < 0) {
         const int64_t at = sequential ? -1 : index_of(pkt_ts);
-        fail(fmt::format("decode error at frame {} ({})",
-                         at >= 0 ? std::to_string(at) : "after " + std::to_string(pos),
-                         av_error_string(err)));
+        const std::string where = at >= 0 ? std::to_string(at) : "after " + std::to_string(pos);
+        if (options.strict) {
+          fail(fmt::format("decode error at frame {} ({})", where, av_error_string(err)));
+        }
+        ASN_LOG_DEBUG("{}: dropped undecodable data at frame {} ({})", path, where,
+                      av_error_string(err));
       }
     }
   }
@@ -416,9 +435,9 @@ struct VideoReader::Impl {
       for (const auto& [target, where] : slots) {
         bool restarted = false;
         bool seeked = false;
-        // Seek when going backward, when not positioned, or when a keyframe after the current
-        // position lets us skip frames.
-        if (pos == kNeedSeek || pos >= target ||
+        // Seek when going backward, when not positioned, when the target's packet was already
+        // skipped, or when a keyframe after the current position lets us skip frames.
+        if (pos == kNeedSeek || pos >= target || skipped.count(target) ||
             (!sequential && keyframe_before(target) > pos + 1)) {
           seek_for(target);
           seeked = true;

@@ -44,8 +44,10 @@ struct VideoInfo {
 
 struct VideoReaderOptions {
   int threads = 1;  // FFmpeg decoder threads inside this reader (0 = FFmpeg's choice)
-  bool strict =
-      true;  // corruption the decoder detects is an IoError (false: accept concealed frames)
+  // Strict: corruption the decoder or demuxer detects is an IoError. Not strict: concealed frames
+  // are accepted, undecodable packets dropped, and a container that breaks off keeps the frames
+  // before the damage (a wanted frame that cannot be decoded is still an IoError).
+  bool strict = true;
 };
 
 class VideoReader {

@@ -1,6 +1,7 @@
 // VideoReader: decoded frames equal the encoded frames exactly (lossless codecs), seeks land on the
 // exact frame for any start and stride, metadata, out-of-range policies, and every bad input gives
 // an IoError naming the file.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 
@@ -104,6 +105,16 @@ TEST_CASE("video reader: random access equals sequential decoding with B-frames"
         INFO("frame " << order[t]);
         REQUIRE(same_frame(got, static_cast<int64_t>(t), all, order[t]));
       }
+      // Every frame on its own, backward (a seek each time) and forward (decoding continues from
+      // the previous read, whose unwanted unreferenced frames the decoder skipped).
+      for (int64_t f = 25; f >= 0; --f) {
+        INFO("single frame " << f);
+        REQUIRE(same_frame(r.read_frames({f}), 0, all, f));
+      }
+      for (int64_t f = 0; f < 26; ++f) {
+        INFO("single frame " << f << " going forward");
+        REQUIRE(same_frame(r.read_frames({f}), 0, all, f));
+      }
       // The lossy frames are still close to the source (sanity that frame i is frame i).
       const uint8_t* a = all.data<uint8_t>() + 9 * 32 * 32 * 3;
       const uint8_t* s = src.data<uint8_t>() + 9 * 32 * 32 * 3;
@@ -202,12 +213,28 @@ TEST_CASE("video reader: a corrupt packet in the middle is an IoError naming fil
   test::TempDir dir;
   const Tensor src = test::pattern_frames(20, 24, 32);
   test::encode_video(src, dir.file("h.mkv"), test::kX264BFrames);
-  // Scramble the payload of packet 5 (in the second GOP), keeping its NAL length prefix.
-  const auto packets = test::packet_positions(dir.file("h.mkv"));
-  REQUIRE(packets.size() == 20);
+  // Scramble the payload of the keyframe of the second GOP, keeping its NAL length prefix. The
+  // damaged GOP is [its frame, the next keyframe's frame) in presentation order.
+  const auto pk = test::packets(dir.file("h.mkv"));
+  REQUIRE(pk.size() == 20);
+  std::vector<int64_t> sorted_pts;
+  for (const auto& p : pk) sorted_pts.push_back(p.pts);
+  std::sort(sorted_pts.begin(), sorted_pts.end());
+  auto frame_of = [&](int64_t pts) {
+    return std::lower_bound(sorted_pts.begin(), sorted_pts.end(), pts) - sorted_pts.begin();
+  };
+  std::vector<int64_t> keyframes;
+  for (const auto& p : pk)
+    if (p.key) keyframes.push_back(frame_of(p.pts));
+  std::sort(keyframes.begin(), keyframes.end());
+  REQUIRE(keyframes.size() >= 3);
+  const int64_t bad_lo = keyframes[1], bad_hi = keyframes[2];
+  test::PacketInfo target;
+  for (const auto& p : pk)
+    if (p.key && frame_of(p.pts) == bad_lo) target = p;
   std::string bytes = test::read_bytes(dir.file("h.mkv"));
-  const auto [pos, size] = packets[5];
-  for (int64_t i = pos + 10; i < pos + size; ++i) bytes[static_cast<size_t>(i)] ^= 0x5A;
+  for (int64_t i = target.pos + 10; i < target.pos + target.size; ++i)
+    bytes[static_cast<size_t>(i)] ^= 0x5A;
   test::write_bytes(dir.file("bad.mkv"), bytes);
 
   VideoReader good(dir.file("h.mkv"));
@@ -217,9 +244,30 @@ TEST_CASE("video reader: a corrupt packet in the middle is an IoError naming fil
   REQUIRE_THROWS_AS(r.read_all(), IoError);
   REQUIRE_THROWS_WITH(r.read_all(),
                       Catch::Contains(dir.file("bad.mkv")) && Catch::Contains("at frame"));
-  // Frames of the first GOP still decode, also after the failure.
-  const Tensor first = r.read_clip(0, 3);
-  for (int64_t f = 0; f < 3; ++f) REQUIRE(same_frame(first, f, reference, f));
+  // Frames of the first GOP still decode, also after the failure (up to the decoder's reorder
+  // delay of 2 frames before the damage: their output needs the damaged packet to be sent).
+  REQUIRE(bad_lo >= 3);
+  const Tensor first = r.read_clip(0, bad_lo - 2);
+  for (int64_t f = 0; f < bad_lo - 2; ++f) REQUIRE(same_frame(first, f, reference, f));
+  REQUIRE_THROWS_WITH(r.read_frames({bad_lo}),
+                      Catch::Contains("at frame " + std::to_string(bad_lo)));
+  // Not strict: the damaged packet is dropped or concealed; a frame either decodes or is an
+  // IoError naming the file, and every frame outside the damaged GOP has its exact pixels.
+  VideoReaderOptions lenient;
+  lenient.strict = false;
+  VideoReader nr(dir.file("bad.mkv"), lenient);
+  int64_t decoded = 0;
+  for (int64_t f = 0; f < 20; ++f) {
+    try {
+      const Tensor one = nr.read_frames({f});
+      if (f < bad_lo || f >= bad_hi) REQUIRE(same_frame(one, 0, reference, f));
+      ++decoded;
+    } catch (const IoError& e) {
+      REQUIRE_THAT(e.what(), Catch::Contains(dir.file("bad.mkv")));
+      REQUIRE((f >= bad_lo && f < bad_hi));
+    }
+  }
+  REQUIRE(decoded >= 20 - (bad_hi - bad_lo));
 }
 
 TEST_CASE("video reader: variable frame rate keeps frame indices and real timestamps",

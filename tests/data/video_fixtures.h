@@ -95,20 +95,31 @@ inline std::string run_capture(const std::string& cmd) {
   return out;
 }
 
-// (byte position, size) of every packet of the first video stream, in file order (ffprobe).
-inline std::vector<std::pair<int64_t, int64_t>> packet_positions(const std::string& path) {
+struct PacketInfo {
+  int64_t pos = 0, size = 0;  // bytes in the file
+  int64_t pts = 0;
+  bool key = false;
+};
+// Every packet of the first video stream, in file (decode) order, from ffprobe.
+inline std::vector<PacketInfo> packets(const std::string& path) {
   const std::string out = run_capture(
-      "ffprobe -v error -select_streams v:0 -show_entries "
-      "packet=pos,size -of csv=p=0 '" +
+      "ffprobe -v error -select_streams v:0 -show_entries packet=pts,pos,size,flags "
+      "-of default=nw=0:nk=0 '" +
       path + "'");
-  std::vector<std::pair<int64_t, int64_t>> r;
+  std::vector<PacketInfo> r;
   std::istringstream in(out);
   std::string line;
+  PacketInfo p;
   while (std::getline(in, line)) {
-    const size_t comma = line.find(',');
-    if (comma == std::string::npos) continue;
-    // ffprobe prints the fields in its own order: size, then pos.
-    r.push_back({std::stoll(line.substr(comma + 1)), std::stoll(line.substr(0, comma))});
+    const size_t eq = line.find('=');
+    if (line == "[/PACKET]") r.push_back(p);
+    if (line == "[PACKET]") p = PacketInfo{};
+    if (eq == std::string::npos) continue;
+    const std::string k = line.substr(0, eq), v = line.substr(eq + 1);
+    if (k == "pos") p.pos = std::stoll(v);
+    if (k == "size") p.size = std::stoll(v);
+    if (k == "pts") p.pts = std::stoll(v);
+    if (k == "flags") p.key = v.find('K') != std::string::npos;
   }
   return r;
 }
