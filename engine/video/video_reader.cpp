@@ -124,9 +124,16 @@ struct VideoReader::Impl {
   // skip_frame = AVDISCARD_NONREF, so the decoder skips the ones nothing else refers to (B-frames
   // between the keyframe and the target): same output, less decoding.
   const std::map<int64_t, std::vector<int64_t>>* wanted = nullptr;
+  bool allow_skip = true;  // false after skipping went wrong once in this read
   // Frames whose packets went to the decoder with AVDISCARD_NONREF since the last seek: they may
   // never come out, so a later read that wants one of them must seek.
   std::set<int64_t> skipped;
+  // After a seek to keyframe k: once k's packet has been sent, packets of frames before k are not
+  // sent. They are leading pictures of an open GOP (B-frames that refer to the GOP before the
+  // keyframe, undecodable after a seek) and no frame from k on needs them. Packets before k's in
+  // decode order (the seek may land on an earlier keyframe) are all decoded normally.
+  int64_t drop_before = -1;
+  bool seek_key_sent = false;
 
   ~Impl() { close(); }
 
@@ -184,9 +191,10 @@ struct VideoReader::Impl {
     int err = avcodec_parameters_to_context(dec, vs->codecpar);
     if (err < 0) fail(fmt::format("bad codec parameters ({})", av_error_string(err)));
     dec->thread_count = std::max(0, options.threads);
-    // Strict: detected corruption (bad CRCs, broken bitstreams) is an error instead of a concealed
-    // frame.
-    if (options.strict) dec->err_recognition |= AV_EF_CRCCHECK | AV_EF_EXPLODE;
+    // Strict: checksums are verified; a packet the decoder rejects, or a frame it marks corrupt or
+    // concealed, is an error (see decode_next). AV_EF_EXPLODE is not used: it also fails on the
+    // missing references every decoder sees after a seek to an open-GOP keyframe.
+    if (options.strict) dec->err_recognition |= AV_EF_CRCCHECK;
     err = avcodec_open2(dec, codec, nullptr);
     if (err < 0)
       fail(fmt::format("cannot open the '{}' decoder ({})", info.codec, av_error_string(err)));
@@ -219,8 +227,10 @@ struct VideoReader::Impl {
                          av_error_string(err)));
       }
       if (pkt->stream_index == stream && !(pkt->flags & AV_PKT_FLAG_DISCARD)) {
-        int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-        if (ts == AV_NOPTS_VALUE) missing_ts = true;
+        // Without presentation timestamps (AVI, raw streams) the frame order is only known by
+        // decoding (B-frames reorder), so such streams are read sequentially.
+        const int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+        if (pkt->pts == AV_NOPTS_VALUE) missing_ts = true;
         entries.push_back({ts, pkt->duration, (pkt->flags & AV_PKT_FLAG_KEY) != 0});
       }
       av_packet_unref(pkt);
@@ -282,11 +292,11 @@ struct VideoReader::Impl {
     return -1;
   }
 
-  // Back to the first frame: seek to the first timestamp, or reopen the file when the demuxer
-  // cannot seek or the stream has no usable timestamps.
-  void restart() {
+  // Back to the first frame: seek to the first timestamp, or reopen the file (`hard`, when the
+  // demuxer cannot seek, or when the stream has no usable timestamps).
+  void restart(bool hard = false) {
     int err = -1;
-    if (!sequential) err = av_seek_frame(fmt, stream, pts.front(), AVSEEK_FLAG_BACKWARD);
+    if (!sequential && !hard) err = av_seek_frame(fmt, stream, pts.front(), AVSEEK_FLAG_BACKWARD);
     if (err < 0) {
       avformat_close_input(&fmt);
       open_container();
@@ -296,6 +306,7 @@ struct VideoReader::Impl {
     counter = 0;
     flushed = false;
     skipped.clear();
+    drop_before = -1;
   }
 
   // Positions the demuxer so that decoding forward reaches frame `target`.
@@ -314,6 +325,8 @@ struct VideoReader::Impl {
     pos = -1;
     flushed = false;
     skipped.clear();
+    drop_before = kf;
+    seek_key_sent = false;
   }
 
   // Decodes the next frame into `frame`; returns its index, or -1 at the end of the stream.
@@ -327,7 +340,7 @@ struct VideoReader::Impl {
               sequential ? counter
                          : index_of(frame->pts != AV_NOPTS_VALUE ? frame->pts : frame->pkt_dts);
           av_frame_unref(frame);
-          fail(fmt::format("corrupt data in frame {}",
+          fail(fmt::format("decode error at frame {} (the decoder flagged the frame as corrupt)",
                            at >= 0 ? std::to_string(at) : "after " + std::to_string(pos)));
         }
         if (sequential) return counter++;
@@ -364,11 +377,21 @@ struct VideoReader::Impl {
         continue;
       }
       const int64_t pkt_ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-      if (wanted && !sequential && options.threads == 1) {
+      if (!sequential && drop_before > 0) {
+        const int64_t at = index_of(pkt_ts);
+        if (seek_key_sent && at >= 0 && at < drop_before) {
+          av_packet_unref(pkt);
+          continue;
+        }
+        if (at == drop_before) seek_key_sent = true;
+      }
+      if (wanted && allow_skip && !sequential && options.threads == 1) {
         const int64_t at = index_of(pkt_ts);
         const bool skip = at >= 0 && !wanted->count(at);
         dec->skip_frame = skip ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
         if (skip) skipped.insert(at);
+      } else {
+        dec->skip_frame = AVDISCARD_DEFAULT;
       }
       // The decoder's output was drained above (EAGAIN), so it accepts this packet; an error is
       // corrupt data. Non-strict readers drop the packet: a wanted frame that never comes out is
@@ -427,14 +450,14 @@ struct VideoReader::Impl {
     std::map<int64_t, std::vector<int64_t>> slots;
     for (int64_t k = 0; k < n; ++k) slots[indices[static_cast<size_t>(k)]].push_back(k);
     wanted = &slots;
+    allow_skip = true;
 
     Tensor out = Tensor::empty(Shape{n, info.height, info.width, 3}, DType::u8);
     uint8_t* base = out.data<uint8_t>();
     const size_t frame_bytes = static_cast<size_t>(info.height) * info.width * 3;
     try {
       for (const auto& [target, where] : slots) {
-        bool restarted = false;
-        bool seeked = false;
+        bool seeked = false, restarted = false, retried = false;
         // Seek when going backward, when not positioned, when the target's packet was already
         // skipped, or when a keyframe after the current position lets us skip frames.
         if (pos == kNeedSeek || pos >= target || skipped.count(target) ||
@@ -444,34 +467,46 @@ struct VideoReader::Impl {
         }
         for (;;) {
           const int64_t i = decode_next();
-          if (i < 0)
-            fail(fmt::format("frame {} could not be decoded (the stream ended after frame {})",
-                             target, pos));
-          if (seeked && pos == -1 && i > target && !restarted) {
-            // The seek landed after the target (an inexact demuxer index): start over.
+          if (i >= 0 && i <= target) {
+            pos = std::max(pos, i);
+            if (i == target) break;
             av_frame_unref(frame);
-            restart();
+            continue;
+          }
+          // The target did not come out: the stream ended (i < 0) or a later frame came first.
+          if (i >= 0) av_frame_unref(frame);
+          if (seeked && pos == -1 && !restarted) {
+            // Nothing came out since the seek: it landed after the target or after the last
+            // keyframe we need (inexact demuxer index). Start over from the first frame.
+            restart(/*hard=*/true);
             restarted = true;
             continue;
           }
-          pos = i;
-          if (i < target) {
-            av_frame_unref(frame);
+          if (!skipped.empty() && !retried) {
+            // Skipping unreferenced frames confused the decoder's output order (seen with H.264
+            // at the end of a stream): read this frame again without skipping.
+            allow_skip = false;
+            seek_for(target);
+            seeked = true;
+            restarted = false;
+            retried = true;
             continue;
           }
-          if (i > target) {
-            av_frame_unref(frame);
-            fail(
-                fmt::format("frame {} could not be decoded (the decoder skipped from frame before "
-                            "it to frame {})",
-                            target, i));
+          if (i < 0) {
+            fail(fmt::format("frame {} could not be decoded (the stream ended after frame {})",
+                             target, pos));
           }
+          fail(
+              fmt::format("frame {} could not be decoded (the decoder went from frame {} to "
+                          "frame {})",
+                          target, pos, i));
+        }
+        {
           uint8_t* first = base + static_cast<size_t>(where[0]) * frame_bytes;
           convert(first);
           av_frame_unref(frame);
           for (size_t w = 1; w < where.size(); ++w)
             std::memcpy(base + static_cast<size_t>(where[w]) * frame_bytes, first, frame_bytes);
-          break;
         }
       }
     } catch (...) {
