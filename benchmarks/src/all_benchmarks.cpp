@@ -6,6 +6,7 @@ namespace asn::bench {
 void register_all_benchmarks(const BenchEnv& env) {
   if (!registered_benchmarks().empty()) return;  // already registered
   register_conv3d_benchmarks(env);
+  register_fusion_benchmarks(env);
 }
 
 }  // namespace asn::bench

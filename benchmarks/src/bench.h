@@ -64,6 +64,7 @@ nlohmann::json load_shapes(const BenchEnv& env, const std::string& file);
 
 // The groups. Each registers its benchmarks; call register_all_benchmarks once.
 void register_conv3d_benchmarks(const BenchEnv& env);
+void register_fusion_benchmarks(const BenchEnv& env);
 void register_all_benchmarks(const BenchEnv& env);
 
 }  // namespace asn::bench
