@@ -47,6 +47,12 @@ ConnectionAttention::ConnectionAttention(ag::Parameters& ps, const std::string& 
 
 ag::Variable ConnectionAttention::forward(const ag::Variable& x, const std::vector<ag::Variable>& peers) const {
   if (mode_ == AttentionMode::None) return x;
+  const Shape& s = x.shape();
+  return ag::mul(x, ag::reshape(gate(x, peers), Shape{s[0], s[1], 1, 1, s[4]}));
+}
+
+ag::Variable ConnectionAttention::gate(const ag::Variable& x, const std::vector<ag::Variable>& peers) const {
+  ASN_CHECK(mode_ != AttentionMode::None, "attention: gate() of a connection without attention");
   ag::Variable a;
   if (mode_ == AttentionMode::Peer) {
     ag::Variable mix = ag::softmax(peer_logits_);  // (num_peers,)
@@ -57,9 +63,7 @@ ag::Variable ConnectionAttention::forward(const ag::Variable& x, const std::vect
   } else {
     a = ag::mean(x, {2, 3});  // (N, T, C)
   }
-  ag::Variable gate = ag::sigmoid(dense_.forward(a));  // (N, T, C)
-  const Shape& s = x.shape();
-  return ag::mul(x, ag::reshape(gate, Shape{s[0], s[1], 1, 1, s[4]}));
+  return ag::sigmoid(dense_.forward(a));  // (N, T, C)
 }
 
 int64_t ConnectionAttention::macs(const Shape& x) const {

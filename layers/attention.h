@@ -42,8 +42,11 @@ class ConnectionAttention {
   // self mode: `<name>/dense/...` (channels -> channels).
   ConnectionAttention(ag::Parameters& ps, const std::string& name, AttentionMode mode, int64_t channels,
                       size_t num_peers, int64_t peer_width);
-  // x (N, T, H, W, C) -> same shape, scaled per frame and channel.
+  // x (N, T, H, W, C) -> same shape, scaled per frame and channel: x * gate.
   ag::Variable forward(const ag::Variable& x, const std::vector<ag::Variable>& peer_vectors) const;
+  // The gate (N, T, C) alone, for fused ops that apply it themselves (ag::gated_sum). x is read in
+  // self mode only (peer gates depend on the peers alone; x may be undefined there).
+  ag::Variable gate(const ag::Variable& x, const std::vector<ag::Variable>& peer_vectors) const;
   int64_t macs(const Shape& x) const;
 
  private:

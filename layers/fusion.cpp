@@ -1,12 +1,15 @@
-// Fusion of a node's inputs (see fusion.h).
+// Fusion of a node's inputs (see fusion.h). The resize, edge weight, peer gate and same-channel sum
+// of each channel group run as one ag::gated_sum (kernels/fusion/gated_sum.h); self attention,
+// whose gate depends on the resized input, resizes and weights each input with a one-input
+// gated_sum, attends it and sums with add_n. Both give bitwise the results of the separate ops.
 #include "layers/fusion.h"
 
 #include <cmath>
 
 #include "autograd/functions/activations.h"
-#include "autograd/functions/concat_slice.h"
 #include "autograd/functions/elementwise.h"
-#include "autograd/functions/pool.h"
+#include "autograd/functions/gated_sum.h"
+#include "kernels/fusion/gated_sum.h"
 
 namespace asn::layers {
 
@@ -92,26 +95,40 @@ ag::Variable Fusion::forward(const std::vector<ag::Variable>& inputs, const std:
     Ws = std::min(Ws, x.shape()[3]);
   }
   const ag::Variable w = ag::sigmoid(logits_);  // (n,)
-  std::vector<std::vector<ag::Variable>> members(group_channels_.size());
+  std::vector<std::vector<int64_t>> members(group_channels_.size());  // input indices per group
   for (size_t j = 0; j < n; ++j) {
-    ag::Variable x = inputs[j];
-    const Shape& s = x.shape();
-    if (s[2] != Hs || s[3] != Ws) {
-      const int64_t r = (s[2] + 1) / Hs;  // the reference uses H only, for both axes
-      x = ag::max_pool3d(x, kernels::Pool3dParams::same({1, r, r}, {1, r, r}, {s[1], s[2], s[3]}));
-      ASN_CHECK_SHAPE(x.shape()[2] == Hs && x.shape()[3] == Ws,
-                      "fusion of {}: input {} of spatial size {}x{} resized by {} gives {}x{}, not the smallest "
-                      "input size {}x{}", name_, j, s[2], s[3], r, x.shape()[2], x.shape()[3], Hs, Ws);
-    }
-    x = ag::scale_by(x, ag::slice(w, 0, static_cast<int64_t>(j), 1));
-    if (!attention_.empty()) x = attention_[j].forward(x, peer_vectors);
+    const Shape& s = inputs[j].shape();
+    const kernels::GatedSumInput rz = kernels::gated_sum_resize(s[2], s[3], Hs, Ws);
+    const int64_t ho = (s[2] + rz.r - 1) / rz.r, wo = (s[3] + rz.r - 1) / rz.r;
+    ASN_CHECK_SHAPE(ho == Hs && wo == Ws,
+                    "fusion of {}: input {} of spatial size {}x{} resized by {} gives {}x{}, not the smallest "
+                    "input size {}x{}", name_, j, s[2], s[3], rz.r, ho, wo, Hs, Ws);
     const size_t g = static_cast<size_t>(
         std::find(group_channels_.begin(), group_channels_.end(), spec_.inputs[j].channels) - group_channels_.begin());
-    members[g].push_back(x);
+    members[g].push_back(static_cast<int64_t>(j));
   }
   std::vector<ag::Variable> parts;
   for (size_t g = 0; g < group_channels_.size(); ++g) {
-    ag::Variable t = members[g].size() == 1 ? members[g][0] : ag::add_n(members[g]);
+    ag::Variable t;
+    if (spec_.attention == AttentionMode::Self) {
+      // The self-attention gate is computed from the resized, weighted input itself, so each input
+      // is resized and weighted on its own (a one-input gated_sum), attended, then summed.
+      std::vector<ag::Variable> terms;
+      for (int64_t j : members[g]) {
+        const ag::Variable x = ag::gated_sum({inputs[static_cast<size_t>(j)]}, w, {j}, {}, Hs, Ws);
+        terms.push_back(attention_[static_cast<size_t>(j)].forward(x, peer_vectors));
+      }
+      t = terms.size() == 1 ? terms[0] : ag::add_n(terms);
+    } else {
+      // No attention, or peer gates (which depend on the peers only): the whole group in one pass,
+      // resize, edge weight, gate and sum fused.
+      std::vector<ag::Variable> xs, gates;
+      for (int64_t j : members[g]) {
+        xs.push_back(inputs[static_cast<size_t>(j)]);
+        if (!attention_.empty()) gates.push_back(attention_[static_cast<size_t>(j)].gate(ag::Variable(), peer_vectors));
+      }
+      t = ag::gated_sum(xs, w, members[g], gates, Hs, Ws);
+    }
     if (group_channels_[g] != out_channels_) t = group_convs_[g].forward(t);
     parts.push_back(t);
   }

@@ -6,6 +6,7 @@
 //               x_j <- w_j * x_j  (then attended when attention is on)
 //               inputs with the same channel count C are summed; each sum whose C differs from the
 //               fusion width L goes through one 1x1 conv (no bias) C -> L; the group results are summed.
+//               (Per channel group, resize + weight + peer gate + sum is one fused ag::gated_sum.)
 //
 // The fusion width L (`WidthRule`): AssembleNet takes the largest C; AssembleNet++ skips inputs
 // whose C equals the object class count; Lite reproduces the reference's quirk of taking the WIDTH

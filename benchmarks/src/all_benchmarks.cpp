@@ -8,6 +8,7 @@ void register_all_benchmarks(const BenchEnv& env) {
   register_conv3d_benchmarks(env);
   register_op_benchmarks(env);
   register_model_benchmarks(env);
+  register_fusion_benchmarks(env);
 }
 
 }  // namespace asn::bench

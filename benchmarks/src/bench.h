@@ -69,6 +69,7 @@ nlohmann::json load_shapes(const BenchEnv& env, const std::string& file);
 void register_conv3d_benchmarks(const BenchEnv& env);
 void register_op_benchmarks(const BenchEnv& env);
 void register_model_benchmarks(const BenchEnv& env);
+void register_fusion_benchmarks(const BenchEnv& env);
 void register_all_benchmarks(const BenchEnv& env);
 
 }  // namespace asn::bench
