@@ -13,8 +13,8 @@
 //
 // CUDA (scale_cuda.cu): 16-byte-vectorised maps; scale_by reads s on the device (no host sync), so
 // the autograd function keeps a device copy of s for backward. dot_cuda writes one double partial
-// per block (a fixed number of blocks for a given n) and a single block adds them with a fixed tree:
-// reproducible bit for bit, no atomics. add_n_cuda adds in input order, like the CPU.
+// per block (a fixed number of blocks for a given n), and a single block adds them with a fixed
+// tree: reproducible bit for bit, no atomics. add_n_cuda adds in input order, like the CPU.
 #pragma once
 
 #include <cstdint>
