@@ -25,7 +25,7 @@
 // thread, each chunk keeps its own partial sums, and the partials are added in chunk order, so the
 // result depends only on the thread count.
 //
-// CUDA (batch_norm_cuda.cu), three launches per direction, none with atomics:
+// CUDA (batch_norm_cuda.cu), at most three launches per direction, none with atomics:
 //   statistics: ONE pass over x. Blocks tile (row chunk, channel tile); a thread owns one pack of
 //     4 floats / 2 doubles of channels (one channel when C or the pointers do not allow packs) and
 //     walks the chunk's rows, accumulating d = x - x[0, c] and d^2 in double (bn_shifted_stats:
