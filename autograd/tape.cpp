@@ -111,6 +111,9 @@ void backward(const Variable& root, const Tensor& seed) {
   if (seed.defined()) {
     ASN_CHECK_SHAPE(seed.shape() == root.shape(), "backward(): seed {} for root {}", describe(seed),
                     describe(root.value()));
+    ASN_CHECK_TYPE(seed.dtype() == root.dtype() && seed.device() == root.device(),
+                   "backward(): seed {} for root {} (dtype and device must match)", describe(seed),
+                   describe(root.value()));
     s = seed;
   } else {
     s = Tensor::full(root.shape(), 1.0, root.dtype(), root.device());

@@ -1,5 +1,6 @@
-// Differentiable activations (autograd/functions/activations.h): validate, run the CPU kernel,
-// record one tape node whose backward keeps only the output.
+// Differentiable activations (autograd/functions/activations.h): validate, run the CPU or CUDA
+// kernel on the input's device (outputs are allocated there), record one tape node whose backward
+// keeps only the output.
 #include "autograd/functions/activations.h"
 
 #include "autograd/checks.h"
@@ -15,8 +16,80 @@ namespace {
 const Tensor& checked_input(const char* op, const Variable& x) {
   ASN_CHECK_TYPE(x.defined(), "{}: x is an undefined Variable", op);
   check_floating(op, "x", x.value());
+#ifndef ASN_WITH_CUDA
   if (x.device().is_cuda()) throw_no_cuda(op);
+#endif
   return x.value();
+}
+
+// Device dispatch of the kernels; every tensor lives on x's (y's) device.
+template <class T>
+void relu_forward(const Tensor& x, Tensor& y) {
+#ifdef ASN_WITH_CUDA
+  if (x.device().is_cuda()) {
+    kernels::relu_forward_cuda<T>(x.data<T>(), y.data<T>(), x.numel(), x.device().index);
+    return;
+  }
+#endif
+  kernels::relu_forward_cpu<T>(x.data<T>(), y.data<T>(), x.numel());
+}
+
+template <class T>
+void relu_backward(const Tensor& dy, const Tensor& y, Tensor& dx) {
+#ifdef ASN_WITH_CUDA
+  if (y.device().is_cuda()) {
+    kernels::relu_backward_cuda<T>(dy.data<T>(), y.data<T>(), dx.data<T>(), y.numel(),
+                                   y.device().index);
+    return;
+  }
+#endif
+  kernels::relu_backward_cpu<T>(dy.data<T>(), y.data<T>(), dx.data<T>(), y.numel());
+}
+
+template <class T>
+void sigmoid_forward(const Tensor& x, Tensor& y) {
+#ifdef ASN_WITH_CUDA
+  if (x.device().is_cuda()) {
+    kernels::sigmoid_forward_cuda<T>(x.data<T>(), y.data<T>(), x.numel(), x.device().index);
+    return;
+  }
+#endif
+  kernels::sigmoid_forward_cpu<T>(x.data<T>(), y.data<T>(), x.numel());
+}
+
+template <class T>
+void sigmoid_backward(const Tensor& dy, const Tensor& y, Tensor& dx) {
+#ifdef ASN_WITH_CUDA
+  if (y.device().is_cuda()) {
+    kernels::sigmoid_backward_cuda<T>(dy.data<T>(), y.data<T>(), dx.data<T>(), y.numel(),
+                                      y.device().index);
+    return;
+  }
+#endif
+  kernels::sigmoid_backward_cpu<T>(dy.data<T>(), y.data<T>(), dx.data<T>(), y.numel());
+}
+
+template <class T>
+void softmax_forward(const Tensor& x, Tensor& y, int64_t rows, int64_t cols) {
+#ifdef ASN_WITH_CUDA
+  if (x.device().is_cuda()) {
+    kernels::softmax_forward_cuda<T>(x.data<T>(), y.data<T>(), rows, cols, x.device().index);
+    return;
+  }
+#endif
+  kernels::softmax_forward_cpu<T>(x.data<T>(), y.data<T>(), rows, cols);
+}
+
+template <class T>
+void softmax_backward(const Tensor& dy, const Tensor& y, Tensor& dx, int64_t rows, int64_t cols) {
+#ifdef ASN_WITH_CUDA
+  if (y.device().is_cuda()) {
+    kernels::softmax_backward_cuda<T>(dy.data<T>(), y.data<T>(), dx.data<T>(), rows, cols,
+                                      y.device().index);
+    return;
+  }
+#endif
+  kernels::softmax_backward_cpu<T>(dy.data<T>(), y.data<T>(), dx.data<T>(), rows, cols);
 }
 
 }  // namespace
@@ -27,13 +100,13 @@ Variable relu(const Variable& x) {
   Tensor y = Tensor::empty(xv.shape(), xv.dtype(), xv.device());
   kernels::dispatch_float("relu", xv.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    kernels::relu_forward_cpu<T>(xv.data<T>(), y.data<T>(), xv.numel());
+    relu_forward<T>(xv, y);
   });
   return record1("relu", {x}, y, [y](const std::vector<Tensor>& g, const std::vector<bool>&) {
     Tensor dx = Tensor::empty(y.shape(), y.dtype(), y.device());
     kernels::dispatch_float("relu", y.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      kernels::relu_backward_cpu<T>(g[0].data<T>(), y.data<T>(), dx.data<T>(), y.numel());
+      relu_backward<T>(g[0], y, dx);
     });
     return std::vector<Tensor>{dx};
   });
@@ -45,13 +118,13 @@ Variable sigmoid(const Variable& x) {
   Tensor y = Tensor::empty(xv.shape(), xv.dtype(), xv.device());
   kernels::dispatch_float("sigmoid", xv.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    kernels::sigmoid_forward_cpu<T>(xv.data<T>(), y.data<T>(), xv.numel());
+    sigmoid_forward<T>(xv, y);
   });
   return record1("sigmoid", {x}, y, [y](const std::vector<Tensor>& g, const std::vector<bool>&) {
     Tensor dx = Tensor::empty(y.shape(), y.dtype(), y.device());
     kernels::dispatch_float("sigmoid", y.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      kernels::sigmoid_backward_cpu<T>(g[0].data<T>(), y.data<T>(), dx.data<T>(), y.numel());
+      sigmoid_backward<T>(g[0], y, dx);
     });
     return std::vector<Tensor>{dx};
   });
@@ -67,14 +140,14 @@ Variable softmax(const Variable& x) {
   Tensor y = Tensor::empty(xv.shape(), xv.dtype(), xv.device());
   kernels::dispatch_float("softmax", xv.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    kernels::softmax_forward_cpu<T>(xv.data<T>(), y.data<T>(), rows, cols);
+    softmax_forward<T>(xv, y, rows, cols);
   });
   return record1(
       "softmax", {x}, y, [y, rows, cols](const std::vector<Tensor>& g, const std::vector<bool>&) {
         Tensor dx = Tensor::empty(y.shape(), y.dtype(), y.device());
         kernels::dispatch_float("softmax", y.dtype(), [&](auto tag) {
           using T = decltype(tag);
-          kernels::softmax_backward_cpu<T>(g[0].data<T>(), y.data<T>(), dx.data<T>(), rows, cols);
+          softmax_backward<T>(g[0], y, dx, rows, cols);
         });
         return std::vector<Tensor>{dx};
       });

@@ -1,6 +1,7 @@
 // Differentiable batch normalisation (autograd/functions/batch_norm.h): validates the arguments,
-// runs the training or evaluation kernel (which also updates the running statistics in training),
-// and records one node over the defined inputs among (x, gamma, beta).
+// runs the training or evaluation kernel on x's device, CPU or CUDA (training also updates the
+// running statistics in place), and records one node over the defined inputs among (x, gamma,
+// beta).
 #include "autograd/functions/batch_norm.h"
 
 #include "autograd/checks.h"
@@ -30,6 +31,57 @@ const T* ptr_or_null(const Tensor& t) {
 template <class T>
 T* mutable_ptr_or_null(const Variable& v) {
   return v.defined() ? v.value().data<T>() : nullptr;
+}
+
+// Device dispatch of the kernels: every pointer lives on x's device (checked by the caller).
+template <class T>
+void forward_train(const kernels::BatchNormParams& p, const Tensor& x, const T* gamma,
+                   const T* beta, Tensor& y, Tensor& save_mean, Tensor& save_invstd,
+                   T* running_mean, T* running_var) {
+#ifdef ASN_WITH_CUDA
+  if (x.device().is_cuda()) {
+    kernels::batch_norm_forward_train_cuda<T>(p, x.data<T>(), gamma, beta, y.data<T>(),
+                                              save_mean.data<T>(), save_invstd.data<T>(),
+                                              running_mean, running_var, x.device().index);
+    return;
+  }
+#endif
+  kernels::batch_norm_forward_train_cpu<T>(p, x.data<T>(), gamma, beta, y.data<T>(),
+                                           save_mean.data<T>(), save_invstd.data<T>(),
+                                           running_mean, running_var);
+}
+
+template <class T>
+void forward_eval(const kernels::BatchNormParams& p, const Tensor& x, const T* gamma, const T* beta,
+                  const T* running_mean, const T* running_var, Tensor& y, Tensor& save_mean,
+                  Tensor& save_invstd) {
+#ifdef ASN_WITH_CUDA
+  if (x.device().is_cuda()) {
+    kernels::batch_norm_forward_eval_cuda<T>(p, x.data<T>(), gamma, beta, running_mean,
+                                             running_var, y.data<T>(), save_mean.data<T>(),
+                                             save_invstd.data<T>(), x.device().index);
+    return;
+  }
+#endif
+  kernels::batch_norm_forward_eval_cpu<T>(p, x.data<T>(), gamma, beta, running_mean, running_var,
+                                          y.data<T>(), save_mean.data<T>(), save_invstd.data<T>());
+}
+
+template <class T>
+void backward_kernel(const kernels::BatchNormParams& p, bool training, const Tensor& dy,
+                     const Tensor& x, const T* y, const T* gamma, const Tensor& save_mean,
+                     const Tensor& save_invstd, T* dx, T* dgamma, T* dbeta) {
+#ifdef ASN_WITH_CUDA
+  if (x.device().is_cuda()) {
+    kernels::batch_norm_backward_cuda<T>(p, training, dy.data<T>(), x.data<T>(), y, gamma,
+                                         save_mean.data<T>(), save_invstd.data<T>(), dx, dgamma,
+                                         dbeta, x.device().index);
+    return;
+  }
+#endif
+  kernels::batch_norm_backward_cpu<T>(p, training, dy.data<T>(), x.data<T>(), y, gamma,
+                                      save_mean.data<T>(), save_invstd.data<T>(), dx, dgamma,
+                                      dbeta);
 }
 
 Variable batch_norm_impl(const char* op, bool relu, const Variable& x, const Variable& gamma,
@@ -63,7 +115,9 @@ Variable batch_norm_impl(const char* op, bool relu, const Variable& x, const Var
     ASN_CHECK(running_mean.defined() && running_var.defined(),
               "{}: evaluation mode needs running_mean and running_var (x {})", op, describe(xv));
   }
+#ifndef ASN_WITH_CUDA
   if (xv.device().is_cuda()) throw_no_cuda(op);
+#endif
 
   kernels::BatchNormParams p;
   p.rows = rows;
@@ -79,14 +133,12 @@ Variable batch_norm_impl(const char* op, bool relu, const Variable& x, const Var
   kernels::dispatch_float(op, xv.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if (opt.training) {
-      kernels::batch_norm_forward_train_cpu<T>(
-          p, xv.data<T>(), ptr_or_null<T>(gv), ptr_or_null<T>(bv), y.data<T>(), save_mean.data<T>(),
-          save_invstd.data<T>(), mutable_ptr_or_null<T>(running_mean),
-          mutable_ptr_or_null<T>(running_var));
+      forward_train<T>(p, xv, ptr_or_null<T>(gv), ptr_or_null<T>(bv), y, save_mean, save_invstd,
+                       mutable_ptr_or_null<T>(running_mean), mutable_ptr_or_null<T>(running_var));
     } else {
-      kernels::batch_norm_forward_eval_cpu<T>(
-          p, xv.data<T>(), ptr_or_null<T>(gv), ptr_or_null<T>(bv), running_mean.value().data<T>(),
-          running_var.value().data<T>(), y.data<T>(), save_mean.data<T>(), save_invstd.data<T>());
+      forward_eval<T>(p, xv, ptr_or_null<T>(gv), ptr_or_null<T>(bv),
+                      running_mean.value().data<T>(), running_var.value().data<T>(), y, save_mean,
+                      save_invstd);
     }
   });
 
@@ -120,9 +172,8 @@ Variable batch_norm_impl(const char* op, bool relu, const Variable& x, const Var
           T* dx = needs[0] ? grads[0].data<T>() : nullptr;
           T* dgamma = want_gamma ? grads[static_cast<size_t>(gamma_index)].data<T>() : nullptr;
           T* dbeta = want_beta ? grads[static_cast<size_t>(beta_index)].data<T>() : nullptr;
-          kernels::batch_norm_backward_cpu<T>(
-              p, training, g[0].data<T>(), xv.data<T>(), ptr_or_null<T>(y_saved),
-              ptr_or_null<T>(gv), save_mean.data<T>(), save_invstd.data<T>(), dx, dgamma, dbeta);
+          backward_kernel<T>(p, training, g[0], xv, ptr_or_null<T>(y_saved), ptr_or_null<T>(gv),
+                             save_mean, save_invstd, dx, dgamma, dbeta);
         });
         return grads;
       });

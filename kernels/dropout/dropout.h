@@ -6,6 +6,10 @@
 // Saved for backward: seed and offset only. The mask is a pure function of (seed, offset, k), so
 // backward recomputes it instead of storing it, and CUDA reproduces the CPU mask bit for bit (the
 // arithmetic is in dropout_math.h). Per-element, so independent of the thread count.
+//
+// CUDA (dropout_cuda.cu): one thread per Philox block of four elements (one Philox call, one
+// 4-wide load and store where aligned), the same keep decision and scaling as the CPU: for a given
+// (seed, offset, rate) the outputs are bitwise equal on both backends.
 #pragma once
 
 #include <cstdint>
@@ -21,5 +25,11 @@ struct DropoutParams {
 // y[k] = x[k] * mask_k * scale, n elements. Also the backward (pass dy as x, dx as y).
 template <class T>
 void dropout_apply_cpu(const DropoutParams& p, const T* x, T* y, int64_t n);
+
+#ifdef ASN_WITH_CUDA
+// The same on device pointers, launched on asn::cuda::stream(device) (y may equal x).
+template <class T>
+void dropout_apply_cuda(const DropoutParams& p, const T* x, T* y, int64_t n, int device);
+#endif
 
 }  // namespace asn::kernels

@@ -1,4 +1,4 @@
-// The dropout mask and scaling, shared by the CPU kernels and the later CUDA kernels
+// The dropout mask and scaling, shared by the CPU kernels and the CUDA kernels
 // (ASN_HOST_DEVICE), so one (seed, offset) gives the same mask on both backends.
 //
 // Element k (row-major index into the flattened tensor) of the draw (seed, offset) is kept iff

@@ -1,5 +1,5 @@
 // Per-element arithmetic of the broadcasting binary ops (add, sub, mul) and of their gradients,
-// shared by the CPU kernels and the later CUDA kernels (ASN_HOST_DEVICE).
+// shared by the CPU kernels and the CUDA kernels (ASN_HOST_DEVICE).
 //
 //   add: out = a + b    d/da = g        d/db = g
 //   sub: out = a - b    d/da = g        d/db = -g

@@ -16,6 +16,13 @@
 // output elements (when the outermost merged axis is kept) or uses one partial sum per chunk of a
 // static partition, combined in chunk order. Either way the result depends only on the thread
 // count.
+//
+// CUDA (broadcast_cuda.cu): the forward and the non-reducing gradients are elementwise over the
+// plan (16-byte packs along the innermost merged axis where it allows). A reducing gradient splits
+// the reduced index space of each target element into fixed chunks: one thread (innermost axis
+// kept, reads coalesced across target elements) or one warp (innermost axis reduced, lanes along
+// it) sums a chunk in double; a second kernel adds the chunks in order with a fixed warp tree. No
+// atomics: the result depends only on the shapes.
 #pragma once
 
 #include <cstdint>
@@ -53,5 +60,15 @@ void binary_forward_cpu(BinaryOp op, const BroadcastPlan& plan, const T* a, cons
 template <class T>
 void binary_backward_cpu(BinaryOp op, int which, const BroadcastPlan& plan, const T* dout,
                          const T* a, const T* b, T* grad);
+
+#ifdef ASN_WITH_CUDA
+// The same contracts on device pointers, launched on asn::cuda::stream(device).
+template <class T>
+void binary_forward_cuda(BinaryOp op, const BroadcastPlan& plan, const T* a, const T* b, T* out,
+                         int device);
+template <class T>
+void binary_backward_cuda(BinaryOp op, int which, const BroadcastPlan& plan, const T* dout,
+                          const T* a, const T* b, T* grad, int device);
+#endif
 
 }  // namespace asn::kernels

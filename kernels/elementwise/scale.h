@@ -9,6 +9,12 @@
 // scale_cpu serves scale forward and backward and scale_by's forward and dx (with alpha = s read on
 // the host). dot_cpu (ds) sums in double, one partial per chunk of a static partition combined in
 // chunk order: deterministic for a given thread count. add_n adds in input order in type T.
+// Arithmetic in scale_math.h (shared with CUDA).
+//
+// CUDA (scale_cuda.cu): 16-byte-vectorised maps; scale_by reads s on the device (no host sync), so
+// the autograd function keeps a device copy of s for backward. dot_cuda writes one double partial
+// per block (a fixed number of blocks for a given n), and a single block adds them with a fixed
+// tree: reproducible bit for bit, no atomics. add_n_cuda adds in input order, like the CPU.
 #pragma once
 
 #include <cstdint>
@@ -26,5 +32,21 @@ double dot_cpu(const T* a, const T* b, int64_t n);
 // y[i] = xs[0][i] + ... + xs[count - 1][i], added in that order (count >= 1).
 template <class T>
 void add_n_cpu(const T* const* xs, int count, T* y, int64_t n);
+
+#ifdef ASN_WITH_CUDA
+// Device pointers, launched on asn::cuda::stream(device).
+// y[i] = alpha * x[i] (y may equal x).
+template <class T>
+void scale_cuda(const T* x, T alpha, T* y, int64_t n, int device);
+// y[i] = s[0] * x[i] where s points to one element in device memory (y may equal x).
+template <class T>
+void scale_by_cuda(const T* x, const T* s, T* y, int64_t n, int device);
+// out[0] = sum_i a[i] * b[i] accumulated in double, rounded to T; out is in device memory.
+template <class T>
+void dot_cuda(const T* a, const T* b, int64_t n, T* out, int device);
+// xs: a host array of `count` device pointers (count >= 1); y may not alias any of them.
+template <class T>
+void add_n_cuda(const T* const* xs, int count, T* y, int64_t n, int device);
+#endif
 
 }  // namespace asn::kernels

@@ -4,6 +4,7 @@
 
 #include "engine/parallel.h"
 #include "kernels/elementwise/scale.h"
+#include "kernels/elementwise/scale_math.h"
 
 namespace asn::kernels {
 
@@ -14,7 +15,7 @@ constexpr int64_t kGrain = 1 << 15;  // elements per chunk below which a loop ru
 template <class T>
 void scale_cpu(const T* x, T alpha, T* y, int64_t n) {
   parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = alpha * x[i];
+    for (int64_t i = b; i < e; ++i) y[i] = scale_value(alpha, x[i]);
   });
 }
 
@@ -26,7 +27,7 @@ double dot_cpu(const T* a, const T* b, int64_t n) {
     for (int64_t c = cb; c < ce; ++c) {
       double s = 0;
       for (int64_t i = n * c / chunks; i < n * (c + 1) / chunks; ++i) {
-        s += static_cast<double>(a[i]) * static_cast<double>(b[i]);
+        s += dot_term(a[i], b[i]);
       }
       partial[static_cast<size_t>(c)] = s;
     }
@@ -42,7 +43,7 @@ void add_n_cpu(const T* const* xs, int count, T* y, int64_t n) {
     for (int64_t i = b; i < e; ++i) y[i] = xs[0][i];
     for (int k = 1; k < count; ++k) {
       const T* x = xs[k];
-      for (int64_t i = b; i < e; ++i) y[i] += x[i];
+      for (int64_t i = b; i < e; ++i) y[i] = add_n_step(y[i], x[i]);
     }
   });
 }

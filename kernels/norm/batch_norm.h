@@ -24,6 +24,20 @@
 // pass around the mean (no cancellation in f32). Rows are split statically into one chunk per
 // thread, each chunk keeps its own partial sums, and the partials are added in chunk order, so the
 // result depends only on the thread count.
+//
+// CUDA (batch_norm_cuda.cu), at most three launches per direction, none with atomics:
+//   statistics: ONE pass over x. Blocks tile (row chunk, channel tile); a thread owns one pack of
+//     4 floats / 2 doubles of channels (one channel when C or the pointers do not allow packs) and
+//     walks the chunk's rows, accumulating d = x - x[0, c] and d^2 in double (bn_shifted_stats:
+//     shifting by a value of the channel keeps the one-pass variance free of cancellation). The
+//     block adds its row groups in a fixed order and writes one partial per (channel, chunk).
+//   finalize: one warp per channel adds the chunk partials with a fixed tree, writes save_mean,
+//     save_invstd, the running statistics and the per-channel affine coefficients.
+//   normalise: one pass over x with the coefficients in registers (ReLU fused).
+// Backward mirrors it: one pass for the two per-channel sums (skipped in evaluation when only dx is
+// wanted), a finalize, one pass for dx. The chunking depends only on (rows, channels), so results
+// are reproducible bit for bit; they differ from the CPU's only by rounding (the CPU's variance is
+// two-pass).
 #pragma once
 
 #include <cstdint>
@@ -58,5 +72,21 @@ template <class T>
 void batch_norm_backward_cpu(const BatchNormParams& p, bool training, const T* dy, const T* x,
                              const T* y, const T* gamma, const T* save_mean, const T* save_invstd,
                              T* dx, T* dgamma, T* dbeta);
+
+#ifdef ASN_WITH_CUDA
+// The same contracts on device pointers, launched on asn::cuda::stream(device).
+template <class T>
+void batch_norm_forward_train_cuda(const BatchNormParams& p, const T* x, const T* gamma,
+                                   const T* beta, T* y, T* save_mean, T* save_invstd,
+                                   T* running_mean, T* running_var, int device);
+template <class T>
+void batch_norm_forward_eval_cuda(const BatchNormParams& p, const T* x, const T* gamma,
+                                  const T* beta, const T* running_mean, const T* running_var, T* y,
+                                  T* save_mean, T* save_invstd, int device);
+template <class T>
+void batch_norm_backward_cuda(const BatchNormParams& p, bool training, const T* dy, const T* x,
+                              const T* y, const T* gamma, const T* save_mean, const T* save_invstd,
+                              T* dx, T* dgamma, T* dbeta, int device);
+#endif
 
 }  // namespace asn::kernels

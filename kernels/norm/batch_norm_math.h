@@ -1,5 +1,5 @@
 // Per-element and per-channel arithmetic of batch normalisation, shared by the CPU kernels and the
-// later CUDA kernels (ASN_HOST_DEVICE). See kernels/norm/batch_norm.h for the maths.
+// CUDA kernels (ASN_HOST_DEVICE). See kernels/norm/batch_norm.h for the maths.
 #pragma once
 
 #include <math.h>
@@ -21,6 +21,18 @@ ASN_HOST_DEVICE double bn_unbiased_factor(int64_t n) {
 }
 
 ASN_HOST_DEVICE double bn_invstd(double var, double eps) { return 1.0 / sqrt(var + eps); }
+
+// One-pass statistics (the CUDA forward) from sums of d = x - shift over n >= 1 values, where shift
+// is one value of the channel (its first row), so the sums stay small and the variance formula does
+// not cancel: s1 = sum d, s2 = sum d^2 give mean = shift + s1 / n and the biased variance
+// s2 / n - (s1 / n)^2 (clamped at 0 against rounding).
+ASN_HOST_DEVICE void bn_shifted_stats(double s1, double s2, double shift, int64_t n, double* mean,
+                                      double* var) {
+  const double m1 = s1 / static_cast<double>(n);
+  const double v = s2 / static_cast<double>(n) - m1 * m1;
+  *mean = shift + m1;
+  *var = v > 0.0 ? v : 0.0;
+}
 
 // y = (x - mean) * scale + shift with scale = gamma * invstd, shift = beta; optionally ReLU'd.
 template <class T>
