@@ -168,6 +168,7 @@ TrainOutcome Trainer::run() {
   const double smoothing = tr["label_smoothing"].get<double>();
   const double clip_norm = tr["clip_grad_norm"].get<double>();
   const int64_t every_steps = config_["checkpoint"]["every_steps"].get<int64_t>();
+  const int64_t max_steps = tr["max_steps"].get<int64_t>();
   const int every_epochs = config_["checkpoint"]["every_epochs"].get<int>();
   const json structure_json = graph::to_json(m.structure);
   const json clip_json = data::clip_options_to_json(m.datasets.train->clip_options());
@@ -209,7 +210,7 @@ TrainOutcome Trainer::run() {
     data::Batch batch;
     bool stop_for_max_steps = false;
     while (true) {
-      if (micro == 0 && m.total_steps > 0 && state_.step >= m.total_steps) {
+      if (micro == 0 && max_steps > 0 && state_.step >= max_steps) {
         stop_for_max_steps = true;
         break;
       }
@@ -258,11 +259,12 @@ TrainOutcome Trainer::run() {
         window_steps = window_clips = 0;
       }
       if (every_steps > 0 && state_.step % every_steps == 0) save(false);
-      if (stop_requested()) {
+      if (stop_requested() || (stop_after_ >= 0 && state_.step >= stop_after_)) {
         m.log->end_progress();
         const std::string path = save(false);
-        ASN_LOG_WARN("signal {} received: stopped after step {}, checkpoint {}; continue with --resume {}",
-                     stop_signal(), state_.step, path, m.run_dir);
+        ASN_LOG_WARN("{}: stopped after step {}, checkpoint {}; continue with --resume {}",
+                     stop_requested() ? fmt::format("signal {} received", stop_signal()) : std::string("stop requested"),
+                     state_.step, path, m.run_dir);
         return finish(kExitInterrupted);
       }
     }

@@ -44,6 +44,8 @@ class Trainer {
   ~Trainer();
 
   TrainOutcome run();
+  // Behave as if SIGINT arrived right after optimizer step `step` (tests of the interrupt path).
+  void stop_after_step(int64_t step) { stop_after_ = step; }
   // Evaluates the current parameters on the validation set.
   EvalResult evaluate_now();
 
@@ -59,6 +61,7 @@ class Trainer {
   std::string resume_;
   Device device_;
   TrainingState state_;
+  int64_t stop_after_ = -1;
   std::unique_ptr<Impl> impl_;
 };
 

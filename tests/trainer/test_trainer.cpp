@@ -1,0 +1,142 @@
+// The training loop: an interrupted and resumed run ends bitwise-identical to an uninterrupted one;
+// accumulation; evaluation metrics; the run folder's files; clear errors for a bad resume.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "apps/trainer/config.h"
+#include "apps/trainer/signals.h"
+#include "apps/trainer/trainer.h"
+#include "engine/io/tensorboard.h"
+
+using namespace asn;
+using namespace asn::train;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A small, fast run: tiny synthetic clips, the demo structure, 2 epochs of 8 steps.
+json small_config(const std::string& out) {
+  json user = json::parse(R"({
+    "structure": "structures/demo_synthetic.json",
+    "data": {"type": "synthetic",
+             "synthetic": {"num_classes": 4, "num_train": 64, "num_val": 16, "video_frames": 8, "height": 16, "width": 16},
+             "clip": {"num_frames": 4, "height": 16, "width": 16}},
+    "loader": {"batch_size": 8, "num_workers": 2},
+    "train": {"epochs": 2, "log_every": 2, "eval_batch_size": 8, "device": "cpu"},
+    "lr_schedule": {"type": "cosine", "base_lr": 0.05, "warmup_steps": 2},
+    "checkpoint": {"keep_last": 3}
+  })");
+  user["output_dir"] = out;
+  user["structure"] = std::string(ASN_SOURCE_DIR) + "/structures/demo_synthetic.json";
+  return resolve_config(user);
+}
+
+std::vector<float> flat_values(Trainer& t) { return t.network().parameters().values().to_vector<float>(); }
+std::vector<float> flat_buffers(Trainer& t) { return t.network().parameters().buffers().to_vector<float>(); }
+
+}  // namespace
+
+TEST_CASE("trainer: interrupt and resume is bitwise identical to an uninterrupted run", "[trainer][resume]") {
+  const std::string a = "/tmp/asn_resume_a", b = "/tmp/asn_resume_b";
+  fs::remove_all(a);
+  fs::remove_all(b);
+  std::vector<float> values_a, buffers_a;
+  {
+    Trainer t(small_config(a), "");
+    TrainOutcome o = t.run();
+    REQUIRE(o.exit_code == 0);
+    REQUIRE(o.steps == 16);
+    values_a = flat_values(t);
+    buffers_a = flat_buffers(t);
+  }
+  {
+    Trainer t(small_config(b), "");
+    t.stop_after_step(5);  // mid-epoch 0 (8 steps per epoch)
+    TrainOutcome o = t.run();
+    REQUIRE(o.exit_code == kExitInterrupted);
+    REQUIRE(o.steps == 5);
+    REQUIRE(fs::exists(b + "/ckpt-00000005.safetensors"));
+  }
+  {
+    Trainer t(small_config(b), "", b);
+    REQUIRE(t.state().step == 5);
+    REQUIRE(t.state().batch_in_epoch == 5);
+    TrainOutcome o = t.run();
+    REQUIRE(o.exit_code == 0);
+    REQUIRE(o.steps == 16);
+    REQUIRE(flat_values(t) == values_a);    // every parameter bit
+    REQUIRE(flat_buffers(t) == buffers_a);  // BN moving statistics too
+  }
+  // The run folder: resolved config, JSON lines, TensorBoard events, checkpoints.
+  REQUIRE(fs::exists(a + "/config.json"));
+  std::ifstream jl(a + "/metrics.jsonl");
+  int train_lines = 0, val_lines = 0;
+  for (std::string line; std::getline(jl, line);) {
+    json j = json::parse(line);
+    if (j["kind"] == "train") ++train_lines;
+    if (j["kind"] == "val") ++val_lines;
+  }
+  REQUIRE(train_lines == 8);
+  REQUIRE(val_lines == 2);
+  bool found_tb = false;
+  for (const auto& e : fs::directory_iterator(a + "/tensorboard")) {
+    auto ev = io::read_scalar_events(e.path().string());
+    found_tb = found_tb || !ev.empty();
+  }
+  REQUIRE(found_tb);
+  REQUIRE(fs::exists(a + "/best.safetensors"));
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
+TEST_CASE("trainer: accumulation of 2 half-batches equals one full batch step", "[trainer]") {
+  // Same data, same steps: batch 8 vs batch 4 x accumulate 2 differ only by BN statistics per
+  // micro-batch; with the loader order fixed both runs must take 8 steps per epoch and stay finite.
+  const std::string dir = "/tmp/asn_accum";
+  fs::remove_all(dir);
+  json cfg = small_config(dir);
+  cfg["loader"]["batch_size"] = 4;
+  cfg["train"]["accumulate"] = 2;
+  cfg["train"]["epochs"] = 1;
+  Trainer t(cfg, "");
+  TrainOutcome o = t.run();
+  REQUIRE(o.exit_code == 0);
+  REQUIRE(o.steps == 8);
+  REQUIRE(std::isfinite(o.last_loss));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("trainer: a bad resume target is a clear error", "[trainer][errors]") {
+  const std::string dir = "/tmp/asn_bad_resume";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  REQUIRE_THROWS_WITH(Trainer(small_config(dir + "/run"), "", dir), Catch::Contains("holds no checkpoint"));
+  std::ofstream(dir + "/broken.safetensors") << "not a checkpoint";
+  REQUIRE_THROWS_WITH(Trainer(small_config(dir + "/run"), "", dir + "/broken.safetensors"),
+                      Catch::Contains("broken.safetensors"));
+  json cfg = small_config(dir + "/run");
+  cfg["train"]["loss"] = "hinge";
+  REQUIRE_THROWS_WITH(Trainer(cfg, ""), Catch::Contains("train.loss must be auto, softmax or sigmoid"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("trainer: a shorter demo run learns the synthetic task", "[trainer][slow]") {
+  const std::string dir = "/tmp/asn_learns";
+  fs::remove_all(dir);
+  json user = json::object();
+  user["output_dir"] = dir;
+  user["structure"] = std::string(ASN_SOURCE_DIR) + "/structures/demo_synthetic.json";
+  user["train"] = {{"epochs", 2}, {"device", "cpu"}};
+  user["data"] = {{"synthetic", {{"num_train", 1024}, {"num_val", 256}}}};
+  Trainer t(resolve_config(user), "");
+  TrainOutcome o = t.run();
+  REQUIRE(o.exit_code == 0);
+  REQUIRE(o.evaluated);
+  INFO(o.last_eval.str());
+  REQUIRE(o.last_loss < 0.8);           // from ln(4) = 1.386 at the start
+  REQUIRE(o.last_eval.top1 > 0.6);      // chance is 0.25
+  fs::remove_all(dir);
+}
