@@ -423,9 +423,11 @@ AlgoChoice choose(cudnnHandle_t h, const Problem& pb, const Operands& o, const A
     return c;
   }
   ASN_CUDNN_CHECK(hst);
+  // ALLOW_CONVERSION would let cuDNN round f32 down to f16/bf16: never wanted.
   auto usable = [&](const typename Ops::Perf& r) {
     return r.status == CUDNN_STATUS_SUCCESS && r.memory <= limit &&
-           (!pb.deterministic || r.determinism == CUDNN_DETERMINISTIC);
+           (!pb.deterministic || r.determinism == CUDNN_DETERMINISTIC) &&
+           r.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
   };
   auto take_first = [&](const std::vector<typename Ops::Perf>& rs, int n) {
     for (int i = 0; i < n; ++i) {
