@@ -67,8 +67,8 @@ Variable conv3d(const Variable& x, const Variable& w, const kernels::Conv3dParam
           }
 #endif
           if (needs[0]) {
-            kernels::conv3d_backward_data_cpu<T>(dy.data<T>(), xv.shape(), wv.data<T>(),
-                                                 wv.shape(), p, out[0].data<T>());
+            kernels::conv3d_backward_data_cpu<T>(dy.data<T>(), xv.shape(), wv.data<T>(), wv.shape(),
+                                                 p, out[0].data<T>());
           }
           if (needs[1]) {
             kernels::conv3d_backward_weight_cpu<T>(xv.data<T>(), xv.shape(), dy.data<T>(),

@@ -35,22 +35,24 @@ Variable temporal_softmax_pool(const Variable& z) {
 #endif
     kernels::temporal_softmax_pool_forward_cpu<T>(zv.data<T>(), N, Tn, K, tau, y.data<T>());
   });
-  return record1(op, {z}, y, [zv, y, N, Tn, K, tau](const std::vector<Tensor>& g, const std::vector<bool>&) {
-    Tensor dz = Tensor::empty(zv.shape(), zv.dtype(), zv.device());
-    kernels::dispatch_float("temporal_softmax_pool backward", zv.dtype(), [&](auto tag) {
-      using T = decltype(tag);
+  return record1(
+      op, {z}, y, [zv, y, N, Tn, K, tau](const std::vector<Tensor>& g, const std::vector<bool>&) {
+        Tensor dz = Tensor::empty(zv.shape(), zv.dtype(), zv.device());
+        kernels::dispatch_float("temporal_softmax_pool backward", zv.dtype(), [&](auto tag) {
+          using T = decltype(tag);
 #ifdef ASN_WITH_CUDA
-      if (zv.device().is_cuda()) {
-        kernels::temporal_softmax_pool_backward_cuda<T>(zv.data<T>(), y.data<T>(), g[0].data<T>(), N, Tn, K,
-                                                        tau, dz.data<T>(), zv.device().index);
-        return;
-      }
+          if (zv.device().is_cuda()) {
+            kernels::temporal_softmax_pool_backward_cuda<T>(zv.data<T>(), y.data<T>(),
+                                                            g[0].data<T>(), N, Tn, K, tau,
+                                                            dz.data<T>(), zv.device().index);
+            return;
+          }
 #endif
-      kernels::temporal_softmax_pool_backward_cpu<T>(zv.data<T>(), y.data<T>(), g[0].data<T>(), N, Tn, K, tau,
-                                                     dz.data<T>());
-    });
-    return std::vector<Tensor>{dz};
-  });
+          kernels::temporal_softmax_pool_backward_cpu<T>(zv.data<T>(), y.data<T>(), g[0].data<T>(),
+                                                         N, Tn, K, tau, dz.data<T>());
+        });
+        return std::vector<Tensor>{dz};
+      });
 }
 
 }  // namespace asn::ag

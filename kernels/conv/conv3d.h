@@ -123,8 +123,8 @@ template <class T>
 void conv3d_forward_cuda(const T* x, const Shape& x_shape, const T* w, const Shape& w_shape,
                          const Conv3dParams& p, T* y, int device);
 template <class T>
-void conv3d_backward_data_cuda(const T* dy, const Shape& x_shape, const T* w,
-                               const Shape& w_shape, const Conv3dParams& p, T* dx, int device);
+void conv3d_backward_data_cuda(const T* dy, const Shape& x_shape, const T* w, const Shape& w_shape,
+                               const Conv3dParams& p, T* dx, int device);
 template <class T>
 void conv3d_backward_weight_cuda(const T* x, const Shape& x_shape, const T* dy,
                                  const Shape& w_shape, const Conv3dParams& p, T* dw, int device);

@@ -46,7 +46,7 @@ namespace {
 
 constexpr size_t kAlignment = 16;  // bytes every operand handed to cuDNN is aligned to
 
-// ---- descriptors (RAII) -------------------------------------------------------------------------
+// ---- descriptors (RAII) ----
 
 class TensorDesc {
  public:
@@ -84,7 +84,7 @@ class ConvDesc {
   cudnnConvolutionDescriptor_t d_ = nullptr;
 };
 
-// ---- geometry -----------------------------------------------------------------------------------
+// ---- geometry ----
 
 enum class Layout { channels_last = 0, channels_first = 1 };
 enum class Direction { forward = 0, backward_data = 1, backward_weight = 2 };
@@ -107,9 +107,9 @@ struct Geometry {
   int64_t N = 0, Cin = 0, Cout = 0;
   Dims3 in{}, k{}, out{};  // input, kernel and output sizes along (T, H, W)
   Dims3 stride{}, dilation{};
-  Dims3 sym{};                           // symmetric pad handed to cuDNN
+  Dims3 sym{};                          // symmetric pad handed to cuDNN
   Dims3 extra_before{}, extra_after{};  // explicit padding of the staged input
-  Dims3 staged{};                        // input sizes after the explicit padding
+  Dims3 staged{};                       // input sizes after the explicit padding
 
   bool padded() const {
     for (int a = 0; a < 3; ++a)
@@ -261,7 +261,7 @@ struct Operands {
   void* y;
 };
 
-// ---- algorithm choice -----------------------------------------------------------------------------
+// ---- algorithm choice ----
 
 struct AlgoChoice {
   bool usable = false;
@@ -274,14 +274,16 @@ using AlgoKey = std::array<int64_t, 24>;
 
 AlgoKey make_key(const Problem& pb, Direction dir) {
   const Geometry& g = pb.g;
-  return AlgoKey{pb.device,       static_cast<int64_t>(dir), static_cast<int64_t>(pb.dtype),
+  // clang-format off
+  return AlgoKey{pb.device, static_cast<int64_t>(dir), static_cast<int64_t>(pb.dtype),
                  static_cast<int64_t>(pb.layout), pb.deterministic, pb.fma_only,
-                 g.N,             g.Cin,          g.Cout,
-                 g.staged[0],     g.staged[1],    g.staged[2],
-                 g.k[0],          g.k[1],         g.k[2],
-                 g.sym[0],        g.sym[1],       g.sym[2],
-                 g.stride[0],     g.stride[1],    g.stride[2],
-                 g.dilation[0],   g.dilation[1],  g.dilation[2]};
+                 g.N, g.Cin, g.Cout,
+                 g.staged[0], g.staged[1], g.staged[2],
+                 g.k[0], g.k[1], g.k[2],
+                 g.sym[0], g.sym[1], g.sym[2],
+                 g.stride[0], g.stride[1], g.stride[2],
+                 g.dilation[0], g.dilation[1], g.dilation[2]};
+  // clang-format on
 }
 
 std::mutex g_cache_mutex;
@@ -321,23 +323,22 @@ struct ForwardOps {
     return n;
   }
   static cudnnStatus_t heuristics(cudnnHandle_t h, const Problem& p, int n, int* got, Perf* r) {
-    return cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.get(), p.w.get(), p.conv.get(),
-                                                  p.y.get(), n, got, r);
+    return cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.get(), p.w.get(), p.conv.get(), p.y.get(),
+                                                  n, got, r);
   }
   static cudnnStatus_t find(cudnnHandle_t h, const Problem& p, const Operands& o, int n, int* got,
                             Perf* r, void* ws, size_t bytes) {
     return cudnnFindConvolutionForwardAlgorithmEx(h, p.x.get(), o.x, p.w.get(), o.w, p.conv.get(),
                                                   p.y.get(), o.y, n, got, r, ws, bytes);
   }
-  static cudnnStatus_t run(cudnnHandle_t h, const Problem& p, const Operands& o, int algo,
-                           void* ws, size_t bytes, const void* alpha, const void* beta) {
+  static cudnnStatus_t run(cudnnHandle_t h, const Problem& p, const Operands& o, int algo, void* ws,
+                           size_t bytes, const void* alpha, const void* beta) {
     return cudnnConvolutionForward(h, alpha, p.x.get(), o.x, p.w.get(), o.w, p.conv.get(),
                                    static_cast<cudnnConvolutionFwdAlgo_t>(algo), ws, bytes, beta,
                                    p.y.get(), o.y);
   }
   static cudnnStatus_t workspace_size(cudnnHandle_t h, const Problem& p, int algo, size_t* bytes) {
-    return cudnnGetConvolutionForwardWorkspaceSize(h, p.x.get(), p.w.get(), p.conv.get(),
-                                                   p.y.get(),
+    return cudnnGetConvolutionForwardWorkspaceSize(h, p.x.get(), p.w.get(), p.conv.get(), p.y.get(),
                                                    static_cast<cudnnConvolutionFwdAlgo_t>(algo),
                                                    bytes);
   }
@@ -356,15 +357,14 @@ struct BackwardDataOps {
   }
   static cudnnStatus_t find(cudnnHandle_t h, const Problem& p, const Operands& o, int n, int* got,
                             Perf* r, void* ws, size_t bytes) {
-    return cudnnFindConvolutionBackwardDataAlgorithmEx(h, p.w.get(), o.w, p.y.get(), o.y,
-                                                       p.conv.get(), p.x.get(), o.x, n, got, r, ws,
-                                                       bytes);
+    return cudnnFindConvolutionBackwardDataAlgorithmEx(
+        h, p.w.get(), o.w, p.y.get(), o.y, p.conv.get(), p.x.get(), o.x, n, got, r, ws, bytes);
   }
-  static cudnnStatus_t run(cudnnHandle_t h, const Problem& p, const Operands& o, int algo,
-                           void* ws, size_t bytes, const void* alpha, const void* beta) {
+  static cudnnStatus_t run(cudnnHandle_t h, const Problem& p, const Operands& o, int algo, void* ws,
+                           size_t bytes, const void* alpha, const void* beta) {
     return cudnnConvolutionBackwardData(h, alpha, p.w.get(), o.w, p.y.get(), o.y, p.conv.get(),
-                                        static_cast<cudnnConvolutionBwdDataAlgo_t>(algo), ws,
-                                        bytes, beta, p.x.get(), o.x);
+                                        static_cast<cudnnConvolutionBwdDataAlgo_t>(algo), ws, bytes,
+                                        beta, p.x.get(), o.x);
   }
   static cudnnStatus_t workspace_size(cudnnHandle_t h, const Problem& p, int algo, size_t* bytes) {
     return cudnnGetConvolutionBackwardDataWorkspaceSize(
@@ -386,12 +386,11 @@ struct BackwardWeightOps {
   }
   static cudnnStatus_t find(cudnnHandle_t h, const Problem& p, const Operands& o, int n, int* got,
                             Perf* r, void* ws, size_t bytes) {
-    return cudnnFindConvolutionBackwardFilterAlgorithmEx(h, p.x.get(), o.x, p.y.get(), o.y,
-                                                         p.conv.get(), p.w.get(), o.w, n, got, r,
-                                                         ws, bytes);
+    return cudnnFindConvolutionBackwardFilterAlgorithmEx(
+        h, p.x.get(), o.x, p.y.get(), o.y, p.conv.get(), p.w.get(), o.w, n, got, r, ws, bytes);
   }
-  static cudnnStatus_t run(cudnnHandle_t h, const Problem& p, const Operands& o, int algo,
-                           void* ws, size_t bytes, const void* alpha, const void* beta) {
+  static cudnnStatus_t run(cudnnHandle_t h, const Problem& p, const Operands& o, int algo, void* ws,
+                           size_t bytes, const void* alpha, const void* beta) {
     return cudnnConvolutionBackwardFilter(h, alpha, p.x.get(), o.x, p.y.get(), o.y, p.conv.get(),
                                           static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo), ws,
                                           bytes, beta, p.w.get(), o.w);
@@ -495,7 +494,7 @@ bool execute(const Problem& pb, const Operands& o, Direction dir) {
   return true;
 }
 
-// ---- staging --------------------------------------------------------------------------------------
+// ---- staging ----
 
 bool aligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % kAlignment == 0; }
 
@@ -590,7 +589,7 @@ void unstage_input_grad(const Geometry& g, Layout layout, const Tensor& staged, 
   conv3d_stage_cuda<T>(staged.data<T>(), s, dx, device);
 }
 
-// ---- the three directions in one layout ------------------------------------------------------------
+// ---- the three directions in one layout ----
 
 template <class T>
 bool forward_in(Layout layout, const Geometry& g, const T* x, const T* w, T* y, int device) {
@@ -628,8 +627,7 @@ bool backward_weight_in(Layout layout, const Geometry& g, const T* x, const T* d
   const Tensor xs = stage_input<T>(g, layout, x, device);
   const Tensor dys = stage_in<T>(dy, g.N, g.Cout, g.out, layout, device);
   const Tensor dws = stage_out<T>(dw, g.Cout * g.Cin * volume(g.k), layout, device);
-  const Operands o{ptr_or(xs, const_cast<T*>(x)), ptr_or(dws, dw),
-                   ptr_or(dys, const_cast<T*>(dy))};
+  const Operands o{ptr_or(xs, const_cast<T*>(x)), ptr_or(dws, dw), ptr_or(dys, const_cast<T*>(dy))};
   if (!execute<BackwardWeightOps, T>(pb, o, Direction::backward_weight)) return false;
   unstage_out<T>(dws, g.Cout, g.Cin, g.k, layout, dw, device);
   return true;
@@ -642,8 +640,7 @@ template <class T>
             "conv3d: cuDNN has no {}{} algorithm for input {} and kernel {} ({}) in {} within the "
             "workspace limit of {} MiB (ASN_CUDA_WORKSPACE_MB)",
             asn::deterministic() ? "deterministic " : "", direction_name(dir), x_shape.str(),
-            w_shape.str(), p.str(), dtype_name(dtype_of<T>()),
-            asn::cuda::workspace_limit() >> 20);
+            w_shape.str(), p.str(), dtype_name(dtype_of<T>()), asn::cuda::workspace_limit() >> 20);
 }
 
 void zero(void* p, size_t bytes, int device) {
@@ -675,8 +672,8 @@ void conv3d_forward_cuda(const T* x, const Shape& x_shape, const T* w, const Sha
 }
 
 template <class T>
-void conv3d_backward_data_cuda(const T* dy, const Shape& x_shape, const T* w,
-                               const Shape& w_shape, const Conv3dParams& p, T* dx, int device) {
+void conv3d_backward_data_cuda(const T* dy, const Shape& x_shape, const T* w, const Shape& w_shape,
+                               const Conv3dParams& p, T* dx, int device) {
   const Geometry g = make_geometry(x_shape, w_shape, p);
   if (x_shape.numel() == 0) return;
   asn::cuda::set_device(device);
@@ -720,8 +717,8 @@ void conv3d_backward_weight_cuda(const T* x, const Shape& x_shape, const T* dy,
 
 template void conv3d_forward_cuda<float>(const float*, const Shape&, const float*, const Shape&,
                                          const Conv3dParams&, float*, int);
-template void conv3d_forward_cuda<double>(const double*, const Shape&, const double*,
-                                          const Shape&, const Conv3dParams&, double*, int);
+template void conv3d_forward_cuda<double>(const double*, const Shape&, const double*, const Shape&,
+                                          const Conv3dParams&, double*, int);
 template void conv3d_backward_data_cuda<float>(const float*, const Shape&, const float*,
                                                const Shape&, const Conv3dParams&, float*, int);
 template void conv3d_backward_data_cuda<double>(const double*, const Shape&, const double*,
@@ -729,8 +726,7 @@ template void conv3d_backward_data_cuda<double>(const double*, const Shape&, con
 template void conv3d_backward_weight_cuda<float>(const float*, const Shape&, const float*,
                                                  const Shape&, const Conv3dParams&, float*, int);
 template void conv3d_backward_weight_cuda<double>(const double*, const Shape&, const double*,
-                                                  const Shape&, const Conv3dParams&, double*,
-                                                  int);
+                                                  const Shape&, const Conv3dParams&, double*, int);
 
 }  // namespace asn::kernels
 

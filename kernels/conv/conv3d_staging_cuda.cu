@@ -40,8 +40,8 @@ __global__ void conv3d_stage_kernel(const T* __restrict__ src, const Conv3dStagi
     if (inside) {
       const int64_t spatial = (q[0] * s.src[1] + q[1]) * s.src[2] + q[2];
       const int64_t volume = s.src[0] * s.src[1] * s.src[2];
-      const int64_t j = s.src_channels_last ? (n * volume + spatial) * s.c + c
-                                            : (n * s.c + c) * volume + spatial;
+      const int64_t j =
+          s.src_channels_last ? (n * volume + spatial) * s.c + c : (n * s.c + c) * volume + spatial;
       v = src[j];
     }
     dst[i] = v;
@@ -55,8 +55,8 @@ void conv3d_stage_cuda(const T* src, const Conv3dStaging& s, T* dst, int device)
   const int64_t total = s.n * s.c * s.dst[0] * s.dst[1] * s.dst[2];
   if (total == 0) return;
   asn::cuda::set_device(device);
-  conv3d_stage_kernel<T><<<cuda::grid_1d(total), cuda::kBlock, 0, asn::cuda::stream(device)>>>(
-      src, s, dst, total);
+  conv3d_stage_kernel<T>
+      <<<cuda::grid_1d(total), cuda::kBlock, 0, asn::cuda::stream(device)>>>(src, s, dst, total);
   ASN_KERNEL_CHECK("conv3d");
 }
 

@@ -7,7 +7,8 @@
 namespace asn::kernels {
 
 template <class T>
-void temporal_softmax_pool_forward_cpu(const T* z, int64_t N, int64_t Tn, int64_t K, double tau, T* y) {
+void temporal_softmax_pool_forward_cpu(const T* z, int64_t N, int64_t Tn, int64_t K, double tau,
+                                       T* y) {
   parallel_for(0, N * K, 64, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const T* col = z + (i / K) * Tn * K + i % K;
@@ -19,8 +20,8 @@ void temporal_softmax_pool_forward_cpu(const T* z, int64_t N, int64_t Tn, int64_
 }
 
 template <class T>
-void temporal_softmax_pool_backward_cpu(const T* z, const T* y, const T* dy, int64_t N, int64_t Tn, int64_t K,
-                                        double tau, T* dz) {
+void temporal_softmax_pool_backward_cpu(const T* z, const T* y, const T* dy, int64_t N, int64_t Tn,
+                                        int64_t K, double tau, T* dz) {
   parallel_for(0, N * K, 64, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const int64_t base = (i / K) * Tn * K + i % K;
@@ -36,11 +37,14 @@ void temporal_softmax_pool_backward_cpu(const T* z, const T* y, const T* dy, int
   });
 }
 
-template void temporal_softmax_pool_forward_cpu<float>(const float*, int64_t, int64_t, int64_t, double, float*);
-template void temporal_softmax_pool_forward_cpu<double>(const double*, int64_t, int64_t, int64_t, double, double*);
-template void temporal_softmax_pool_backward_cpu<float>(const float*, const float*, const float*, int64_t, int64_t,
-                                                        int64_t, double, float*);
-template void temporal_softmax_pool_backward_cpu<double>(const double*, const double*, const double*, int64_t,
-                                                         int64_t, int64_t, double, double*);
+template void temporal_softmax_pool_forward_cpu<float>(const float*, int64_t, int64_t, int64_t,
+                                                       double, float*);
+template void temporal_softmax_pool_forward_cpu<double>(const double*, int64_t, int64_t, int64_t,
+                                                        double, double*);
+template void temporal_softmax_pool_backward_cpu<float>(const float*, const float*, const float*,
+                                                        int64_t, int64_t, int64_t, double, float*);
+template void temporal_softmax_pool_backward_cpu<double>(const double*, const double*,
+                                                         const double*, int64_t, int64_t, int64_t,
+                                                         double, double*);
 
 }  // namespace asn::kernels

@@ -47,14 +47,14 @@ void temporal_softmax_pool_forward_cuda(const T* z, int64_t N, int64_t Tn, int64
                                         T* y, int device) {
   if (N * K == 0) return;
   asn::cuda::set_device(device);
-  tsp_forward_kernel<T><<<cuda::grid_1d(N * K), cuda::kBlock, 0, asn::cuda::stream(device)>>>(
-      z, N, Tn, K, tau, y);
+  tsp_forward_kernel<T>
+      <<<cuda::grid_1d(N * K), cuda::kBlock, 0, asn::cuda::stream(device)>>>(z, N, Tn, K, tau, y);
   ASN_KERNEL_CHECK("temporal_softmax_pool");
 }
 
 template <class T>
-void temporal_softmax_pool_backward_cuda(const T* z, const T* y, const T* dy, int64_t N,
-                                         int64_t Tn, int64_t K, double tau, T* dz, int device) {
+void temporal_softmax_pool_backward_cuda(const T* z, const T* y, const T* dy, int64_t N, int64_t Tn,
+                                         int64_t K, double tau, T* dz, int device) {
   if (N * K * Tn == 0) return;
   asn::cuda::set_device(device);
   tsp_backward_kernel<T><<<cuda::grid_1d(N * K), cuda::kBlock, 0, asn::cuda::stream(device)>>>(

@@ -137,8 +137,7 @@ Results run_cpu(const Tensor& x, const Tensor& w, const Tensor& dy, const Conv3d
   r.dw = Tensor::empty(w.shape(), x.dtype());
   conv3d_forward_cpu<T>(x.data<T>(), x.shape(), w.data<T>(), w.shape(), p, r.y.data<T>());
   conv3d_backward_data_cpu<T>(dy.data<T>(), x.shape(), w.data<T>(), w.shape(), p, r.dx.data<T>());
-  conv3d_backward_weight_cpu<T>(x.data<T>(), x.shape(), dy.data<T>(), w.shape(), p,
-                                r.dw.data<T>());
+  conv3d_backward_weight_cpu<T>(x.data<T>(), x.shape(), dy.data<T>(), w.shape(), p, r.dw.data<T>());
   return r;
 }
 
@@ -234,8 +233,7 @@ TEST_CASE("cuda conv3d: kernels match the CPU over the conv3d table (outputs poi
   }
 }
 
-TEST_CASE("cuda conv3d: deterministic mode repeats bitwise and matches the CPU",
-          "[cuda][conv3d]") {
+TEST_CASE("cuda conv3d: deterministic mode repeats bitwise and matches the CPU", "[cuda][conv3d]") {
   FlagsGuard guard;
   set_allow_tf32(false);
   set_deterministic(true);
@@ -326,7 +324,8 @@ TEST_CASE("cuda conv3d: staging copies pad, crop and change layout exactly", "[c
   const std::vector<StageCase> stage_cases = {
       {"pad channels-last", make(true, true, {2, 3, 4}, {3, 4, 7}, {0, 1, 2})},
       {"pad into channels-first", make(true, false, {2, 3, 4}, {4, 3, 5}, {1, 0, 1})},
-      {"crop channels-first into channels-last", make(false, true, {4, 5, 6}, {2, 3, 4}, {-1, -2, 0})},
+      {"crop channels-first into channels-last",
+       make(false, true, {4, 5, 6}, {2, 3, 4}, {-1, -2, 0})},
       {"crop channels-last", make(true, true, {3, 5, 5}, {2, 4, 3}, {-1, 0, -2})},
       {"transpose only", make(false, true, {1, 3, 2}, {1, 3, 2}, {0, 0, 0})},
   };
@@ -404,9 +403,7 @@ TEST_CASE("cuda conv3d: with TF32 allowed, within the TF32 tolerance", "[cuda][c
   set_deterministic(false);
   for (size_t idx : {size_t{0}, size_t{22}, size_t{5}}) {
     const Case& c = cases()[idx];
-    DYNAMIC_SECTION(c.name) {
-      check_case<float>(c, 31700 + 10 * idx, 1e-2);
-    }
+    DYNAMIC_SECTION(c.name) { check_case<float>(c, 31700 + 10 * idx, 1e-2); }
   }
 }
 
@@ -463,7 +460,7 @@ TEST_CASE("cuda conv3d: operands on different devices name the op and both devic
                       Catch::Contains("conv3d") && Catch::Contains("kernel") &&
                           Catch::Contains("(4, 1, 3, 3, 3) on cpu") &&
                           Catch::Contains("(1, 2, 5, 5, 3) on cuda:0"));
-  REQUIRE_THROWS_WITH(ag::conv3d(ag::Variable(x), ag::Variable(w.to(kGpu)), p),
-                      Catch::Contains("conv3d") && Catch::Contains("cpu") &&
-                          Catch::Contains("cuda:0"));
+  REQUIRE_THROWS_WITH(
+      ag::conv3d(ag::Variable(x), ag::Variable(w.to(kGpu)), p),
+      Catch::Contains("conv3d") && Catch::Contains("cpu") && Catch::Contains("cuda:0"));
 }

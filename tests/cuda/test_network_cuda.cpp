@@ -13,9 +13,8 @@
 // by 9e-7 relative L2 in the parameter gradient; CPU f32 against CUDA f32 (different summation
 // orders in cuDNN, cuBLASLt and the reductions) is expected to be of that order, so the
 // tolerances leave a margin of about 30x and 100x.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
 #include <vector>

@@ -40,8 +40,7 @@ void check_kernels(const TspCase& c, uint64_t seed, double tol) {
                                                  c.K, tau, dz.data<T>());
   const Tensor zd = z.to(kGpu), dyd = dy.to(kGpu), yc = y.to(kGpu);
   Tensor yd = poisoned(y.shape(), dt), dzd = poisoned(z.shape(), dt);
-  kernels::temporal_softmax_pool_forward_cuda<T>(zd.data<T>(), c.N, c.T, c.K, tau, yd.data<T>(),
-                                                 0);
+  kernels::temporal_softmax_pool_forward_cuda<T>(zd.data<T>(), c.N, c.T, c.K, tau, yd.data<T>(), 0);
   ASN_REQUIRE_CLOSE(yd, y, tol, tol);
   // Backward from the CPU's y, so only the backward arithmetic is compared.
   kernels::temporal_softmax_pool_backward_cuda<T>(zd.data<T>(), yc.data<T>(), dyd.data<T>(), c.N,
@@ -51,8 +50,7 @@ void check_kernels(const TspCase& c, uint64_t seed, double tol) {
 
 }  // namespace
 
-TEST_CASE("cuda temporal_softmax_pool: kernels match the CPU (outputs poisoned)",
-          "[cuda][head]") {
+TEST_CASE("cuda temporal_softmax_pool: kernels match the CPU (outputs poisoned)", "[cuda][head]") {
   uint64_t seed = 40100;
   for (const TspCase& c : kCases) {
     INFO("N " << c.N << " T " << c.T << " K " << c.K << " scale " << c.scale);
@@ -92,7 +90,7 @@ TEST_CASE("cuda temporal_softmax_pool: autograd equals the CPU's", "[cuda][head]
 TEST_CASE("cuda temporal_softmax_pool: a CUDA input of the wrong rank names the op and device",
           "[cuda][head]") {
   ag::Variable bad(Tensor::zeros(Shape{2, 3}, DType::f32, kGpu));
-  REQUIRE_THROWS_WITH(ag::temporal_softmax_pool(bad),
-                      Catch::Contains("temporal_softmax_pool") && Catch::Contains("(2, 3)") &&
-                          Catch::Contains("cuda:0"));
+  REQUIRE_THROWS_WITH(ag::temporal_softmax_pool(bad), Catch::Contains("temporal_softmax_pool") &&
+                                                          Catch::Contains("(2, 3)") &&
+                                                          Catch::Contains("cuda:0"));
 }
