@@ -1,4 +1,5 @@
-// conv3d: argument checks, CPU dispatch and the tape node (forward and backward side by side).
+// conv3d: argument checks, device dispatch (CPU kernels, or cuDNN / cuBLASLt on CUDA) and the
+// tape node (forward and backward side by side).
 #include "autograd/functions/conv3d.h"
 
 #include "autograd/checks.h"
@@ -25,34 +26,57 @@ Variable conv3d(const Variable& x, const Variable& w, const kernels::Conv3dParam
                   "{}: input {} and kernel {} disagree on input channels ({} vs {})", kOp,
                   describe(xv), describe(wv), xv.dim(4), wv.dim(4));
   const Shape y_shape = p.output_shape(xv.shape(), wv.shape());  // channels, params, window fit
-  if (!xv.device().is_cpu()) throw_no_cuda(kOp);
+#ifndef ASN_WITH_CUDA
+  if (xv.device().is_cuda()) throw_no_cuda(kOp);
+#endif
 
   Tensor y = Tensor::empty(y_shape, xv.dtype(), xv.device());
   kernels::dispatch_float(kOp, xv.dtype(), [&](auto tag) {
     using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+    if (xv.device().is_cuda()) {
+      kernels::conv3d_forward_cuda<T>(xv.data<T>(), xv.shape(), wv.data<T>(), wv.shape(), p,
+                                      y.data<T>(), xv.device().index);
+      return;
+    }
+#endif
     kernels::conv3d_forward_cpu<T>(xv.data<T>(), xv.shape(), wv.data<T>(), wv.shape(), p,
                                    y.data<T>());
   });
 
-  return record1(kOp, {x, w}, y,
-                 [xv, wv, p](const std::vector<Tensor>& g, const std::vector<bool>& needs) {
-                   std::vector<Tensor> out(2);
-                   const Tensor& dy = g[0];
-                   kernels::dispatch_float(kOp, dy.dtype(), [&](auto tag) {
-                     using T = decltype(tag);
-                     if (needs[0]) {
-                       out[0] = Tensor::empty(xv.shape(), xv.dtype(), xv.device());
-                       kernels::conv3d_backward_data_cpu<T>(dy.data<T>(), xv.shape(), wv.data<T>(),
-                                                            wv.shape(), p, out[0].data<T>());
-                     }
-                     if (needs[1]) {
-                       out[1] = Tensor::empty(wv.shape(), wv.dtype(), wv.device());
-                       kernels::conv3d_backward_weight_cpu<T>(
-                           xv.data<T>(), xv.shape(), dy.data<T>(), wv.shape(), p, out[1].data<T>());
-                     }
-                   });
-                   return out;
-                 });
+  return record1(
+      kOp, {x, w}, y, [xv, wv, p](const std::vector<Tensor>& g, const std::vector<bool>& needs) {
+        std::vector<Tensor> out(2);
+        const Tensor& dy = g[0];
+        if (needs[0]) out[0] = Tensor::empty(xv.shape(), xv.dtype(), xv.device());
+        if (needs[1]) out[1] = Tensor::empty(wv.shape(), wv.dtype(), wv.device());
+        kernels::dispatch_float(kOp, dy.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+#ifdef ASN_WITH_CUDA
+          if (dy.device().is_cuda()) {
+            const int dev = dy.device().index;
+            if (needs[0]) {
+              kernels::conv3d_backward_data_cuda<T>(dy.data<T>(), xv.shape(), wv.data<T>(),
+                                                    wv.shape(), p, out[0].data<T>(), dev);
+            }
+            if (needs[1]) {
+              kernels::conv3d_backward_weight_cuda<T>(xv.data<T>(), xv.shape(), dy.data<T>(),
+                                                      wv.shape(), p, out[1].data<T>(), dev);
+            }
+            return;
+          }
+#endif
+          if (needs[0]) {
+            kernels::conv3d_backward_data_cpu<T>(dy.data<T>(), xv.shape(), wv.data<T>(), wv.shape(),
+                                                 p, out[0].data<T>());
+          }
+          if (needs[1]) {
+            kernels::conv3d_backward_weight_cpu<T>(xv.data<T>(), xv.shape(), dy.data<T>(),
+                                                   wv.shape(), p, out[1].data<T>());
+          }
+        });
+        return out;
+      });
 }
 
 }  // namespace asn::ag

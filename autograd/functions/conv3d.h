@@ -4,7 +4,8 @@
 //
 // Padding, stride and dilation come from kernels::Conv3dParams (Conv3dParams::same / fixed / valid
 // build the reference's padding rules). Saved for backward: x and w (dx needs w, dw needs x); only
-// the gradients the tape asks for are computed. CPU only for now: a CUDA tensor throws DeviceError.
+// the gradients the tape asks for are computed. CPU (kernels/conv/conv3d_cpu.cpp) and CUDA
+// (cuDNN, or cuBLASLt for pointwise convs: kernels/conv/conv3d_cudnn.cpp) on the input's device.
 #pragma once
 
 #include "autograd/variable.h"

@@ -98,6 +98,38 @@ template <class T>
 void conv3d_backward_weight_cpu(const T* x, const Shape& x_shape, const T* dy, const Shape& w_shape,
                                 const Conv3dParams& p, T* dw);
 
+#ifdef ASN_WITH_CUDA
+// The same three computations on CUDA device `device` (raw device pointers, same shapes and
+// parameters as the CPU functions, launched on asn::cuda::stream(device); outputs overwritten).
+// Implementation (conv3d_cudnn.cpp):
+//   - 1x1x1 kernels with stride 1 and no padding are GEMMs over (N*T*H*W, C) rows and go to the
+//     cuBLASLt dense kernels (kernels/dense/dense.h): no algorithm search, bitwise reproducible.
+//   - everything else goes to cuDNN's convolution (legacy API, Nd descriptors). f32 runs in place
+//     on the channels-last tensors (x, y as NDHWC strides, w as a CUDNN_TENSOR_NHWC filter);
+//     f64, which cuDNN does not support channels-last, and any f32 problem for which cuDNN offers
+//     no channels-last algorithm, run on channels-first copies (conv3d_staging.h).
+//   - cuDNN pads symmetrically: per axis it gets min(before, after) (capped below the dilated
+//     kernel extent); the rest of the padding (TF SAME's extra pad after, explicit asymmetric
+//     pads) is written explicitly into a zero-padded copy of x, and backward data crops the
+//     padded gradient back. Backward weight pads x again rather than keeping the copy.
+//   - algorithms: cached per (device, direction, dtype, layout, shapes, pads, strides,
+//     dilations, deterministic(), allow_tf32()). In deterministic mode the first deterministic
+//     algorithm of cuDNN's heuristics (cudnnGet*_v7) whose workspace fits workspace_limit()
+//     (the same choice in every process); otherwise the fastest measured by cudnnFind*Ex within
+//     that workspace. f32 runs with CUDNN_FMA_MATH unless asn::allow_tf32() (then TF32 tensor
+//     cores may be used); f64 with the default math. Throws DeviceError naming conv3d, the
+//     shapes and the parameters when cuDNN has no usable algorithm.
+template <class T>
+void conv3d_forward_cuda(const T* x, const Shape& x_shape, const T* w, const Shape& w_shape,
+                         const Conv3dParams& p, T* y, int device);
+template <class T>
+void conv3d_backward_data_cuda(const T* dy, const Shape& x_shape, const T* w, const Shape& w_shape,
+                               const Conv3dParams& p, T* dx, int device);
+template <class T>
+void conv3d_backward_weight_cuda(const T* x, const Shape& x_shape, const T* dy,
+                                 const Shape& w_shape, const Conv3dParams& p, T* dw, int device);
+#endif
+
 // Multiply-accumulates of one forward pass (N*To*Ho*Wo*Cout*kT*kH*kW*Cin), for benchmarks.
 int64_t conv3d_macs(const Shape& x_shape, const Shape& w_shape, const Conv3dParams& p);
 
