@@ -19,8 +19,8 @@
 // Resulting directions at full length (image coordinates, y down): right = red (255, 0, 0),
 // down = yellow-orange (255, 229, 0), left = cyan-blue (0, 209, 255), up = blue-violet
 // (88, 0, 255). Right is the wheel's seam: atan2(-0, -u) = -pi gives colour 0, while a vector a
-// hair above horizontal gets colour 54 (255, 0, 43). Zero flow is white, and a short vector is a pale
-// version of its direction's colour. Non-finite flow is black.
+// hair above horizontal gets colour 54 (255, 0, 43). Zero flow is white, and a short vector is a
+// pale version of its direction's colour. Non-finite flow is black.
 #pragma once
 
 #include <array>
