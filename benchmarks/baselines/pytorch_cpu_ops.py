@@ -76,9 +76,9 @@ def pads_of(case):
 # ------------------------------------------------------------------------------------------------
 # conv3d
 
-def make_conv3d(case, layout):
+def make_conv3d(case, layout, device="cpu"):
     """Returns (shape text, flops of fwd, flops of fwdbwd, bytes of fwd, bytes of fwdbwd,
-    fwd, fwdbwd)."""
+    fwd, fwdbwd). Tensors are drawn on the CPU (same values everywhere) and moved to `device`."""
     n, t, h, w_, cin = case["x"]
     cout, kt, kh, kw, _ = case["w"]
     stride, dilation = tuple(case["stride"]), tuple(case["dilation"])
@@ -88,8 +88,8 @@ def make_conv3d(case, layout):
 
     fmt = torch.channels_last_3d if layout == "channels_last" else torch.contiguous_format
     g = torch.Generator().manual_seed(1)
-    x = (torch.rand(n, cin, t, h, w_, generator=g) * 2 - 1).to(memory_format=fmt)
-    wt = (torch.rand(cout, cin, kt, kh, kw, generator=g) * 2 - 1).to(memory_format=fmt)
+    x = (torch.rand(n, cin, t, h, w_, generator=g) * 2 - 1).to(device=device, memory_format=fmt)
+    wt = (torch.rand(cout, cin, kt, kh, kw, generator=g) * 2 - 1).to(device=device, memory_format=fmt)
 
     def conv(xx, ww):
         if symmetric:
@@ -103,7 +103,7 @@ def make_conv3d(case, layout):
 
     with torch.no_grad():
         y_shape = conv(x, wt).shape
-    dy = (torch.rand(*y_shape, generator=g) * 2 - 1).to(memory_format=fmt)
+    dy = (torch.rand(*y_shape, generator=g) * 2 - 1).to(device=device, memory_format=fmt)
     to, ho, wo = y_shape[2], y_shape[3], y_shape[4]
     macs = n * to * ho * wo * cout * kt * kh * kw * cin
     nx, nw, ny = x.numel(), wt.numel(), dy.numel()

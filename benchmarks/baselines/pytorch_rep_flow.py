@@ -119,7 +119,9 @@ def main():
     floor_bytes = x.numel() * 4 + n * t * h * w * 2 * 4  # read the input once, write the flow once
     med = statistics.median(times)
     print(json.dumps({
-        "name": "rep_flow_{}".format("fwd_bwd" if args.backward else "fwd"),
+        # The name asn-bench uses for the same work (benchmarks/shapes/ops.json).
+        "name": "rep_flow/{}_{}x{}x{}/{}".format("gpu" if dev.type == "cuda" else "cpu", n, t, h,
+                                                "fwdbwd" if args.backward else "fwd"),
         "impl": "pytorch-eager " + torch.__version__,
         "device": torch.cuda.get_device_name() if dev.type == "cuda" else (platform.processor() or "cpu"),
         "threads": args.threads if dev.type == "cpu" else None,

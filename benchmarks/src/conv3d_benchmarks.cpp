@@ -20,6 +20,10 @@
 #include "engine/rng.h"
 #include "kernels/conv/conv3d.h"
 
+#ifdef ASN_WITH_CUDA
+#include "engine/cuda/cuda_runtime.h"
+#endif
+
 namespace asn::bench {
 
 namespace {
@@ -69,26 +73,38 @@ ConvShape parse_case(const nlohmann::json& j) {
   return c;
 }
 
-std::shared_ptr<Tensor> random_tensor(const Shape& s, uint64_t seed) {
-  auto t = std::make_shared<Tensor>(Tensor::empty(s, DType::f32));
+std::shared_ptr<Tensor> random_tensor(const Shape& s, uint64_t seed, Device d = Device::cpu()) {
+  Tensor t = Tensor::empty(s, DType::f32);
   Generator gen(seed);
-  gen.fill_uniform(*t, -1.0, 1.0);
-  return t;
+  gen.fill_uniform(t, -1.0, 1.0);
+  return std::make_shared<Tensor>(t.to(d));
+}
+
+// CUDA cases time the device: wait for the stream before the clock stops.
+void on_device(BenchCase& b, Device d) {
+  b.device = d.is_cuda() ? "cuda" : "cpu";
+#ifdef ASN_WITH_CUDA
+  if (d.is_cuda()) {
+    const int index = d.index;
+    b.sync = [index] { cuda::synchronize(index); };
+  }
+#endif
 }
 
 std::string describe_case(const ConvShape& c, const Shape& y) {
   return fmt::format("x {} w {} -> y {}, {}", c.x.str(), c.w.str(), y.str(), c.params.str());
 }
 
-BenchCase make_forward(const ConvShape& c) {
+BenchCase make_forward(const ConvShape& c, Device d) {
   const Shape y = c.params.output_shape(c.x, c.w);
   const double macs = static_cast<double>(kernels::conv3d_macs(c.x, c.w, c.params));
   BenchCase b;
   b.shape = describe_case(c, y);
   b.flops = 2 * macs;
   b.bytes = 4.0 * static_cast<double>(c.x.numel() + c.w.numel() + y.numel());
-  auto x = random_tensor(c.x, 1), w = random_tensor(c.w, 2);
+  auto x = random_tensor(c.x, 1, d), w = random_tensor(c.w, 2, d);
   const kernels::Conv3dParams p = c.params;
+  on_device(b, d);
   b.run = [x, w, p] {
     ag::NoGradGuard no_grad;
     ag::Variable out = ag::conv3d(ag::Variable(*x), ag::Variable(*w), p);
@@ -97,7 +113,7 @@ BenchCase make_forward(const ConvShape& c) {
   return b;
 }
 
-BenchCase make_forward_backward(const ConvShape& c) {
+BenchCase make_forward_backward(const ConvShape& c, Device d) {
   const Shape y = c.params.output_shape(c.x, c.w);
   const double macs = static_cast<double>(kernels::conv3d_macs(c.x, c.w, c.params));
   const double nx = static_cast<double>(c.x.numel()), nw = static_cast<double>(c.w.numel());
@@ -106,9 +122,10 @@ BenchCase make_forward_backward(const ConvShape& c) {
   b.shape = describe_case(c, y) + (c.input_grad ? "" : ", no input gradient");
   b.flops = 2 * macs * (c.input_grad ? 3 : 2);
   b.bytes = 4.0 * ((nx + nw + ny) + (c.input_grad ? ny + nw + nx : 0) + (nx + ny + nw));
-  auto x = random_tensor(c.x, 1), w = random_tensor(c.w, 2), dy = random_tensor(y, 3);
+  auto x = random_tensor(c.x, 1, d), w = random_tensor(c.w, 2, d), dy = random_tensor(y, 3, d);
   const kernels::Conv3dParams p = c.params;
   const bool input_grad = c.input_grad;
+  on_device(b, d);
   b.run = [x, w, dy, p, input_grad] {
     ag::tape().clear();
     ag::Variable xv(*x, input_grad), wv(*w, true);
@@ -123,9 +140,15 @@ void register_conv3d_benchmarks(const BenchEnv& env) {
   const nlohmann::json shapes = load_shapes(env, "conv3d.json");
   for (const nlohmann::json& j : shapes.at("cases")) {
     const ConvShape c = parse_case(j);
-    register_benchmark("conv3d/" + c.name + "/fwd", "conv3d", [c] { return make_forward(c); });
+    register_benchmark("conv3d/" + c.name + "/fwd", "conv3d", [c] { return make_forward(c, Device::cpu()); });
     register_benchmark("conv3d/" + c.name + "/fwdbwd", "conv3d",
-                       [c] { return make_forward_backward(c); });
+                       [c] { return make_forward_backward(c, Device::cpu()); });
+    if (cuda_device_count() > 0) {
+      register_benchmark("conv3d/" + c.name + "_cuda/fwd", "conv3d",
+                         [c] { return make_forward(c, Device::cuda(0)); });
+      register_benchmark("conv3d/" + c.name + "_cuda/fwdbwd", "conv3d",
+                         [c] { return make_forward_backward(c, Device::cuda(0)); });
+    }
   }
 }
 

@@ -67,7 +67,7 @@ void register_model_benchmarks(const BenchEnv& env) {
       }
       std::vector<int32_t> labels;
       for (int64_t i = 0; i < m.batch; ++i) labels.push_back(static_cast<int32_t>(i % s.num_classes));
-      st->labels = Tensor::from_vector<int32_t>(Shape{m.batch}, labels);
+      st->labels = Tensor::from_vector<int32_t>(Shape{m.batch}, labels).to(m.device);
       int64_t macs = 0;
       for (const auto& r : st->net->summary()) macs += r.macs;
       BenchCase c;
