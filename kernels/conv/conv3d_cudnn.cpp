@@ -317,6 +317,7 @@ bool not_supported(cudnnStatus_t st) {
 // The cuDNN entry points of each direction, behind one interface.
 struct ForwardOps {
   using Perf = cudnnConvolutionFwdAlgoPerf_t;
+  static constexpr int kPlainAlgo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   static int max_count(cudnnHandle_t h) {
     int n = 0;
     ASN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &n));
@@ -346,6 +347,7 @@ struct ForwardOps {
 
 struct BackwardDataOps {
   using Perf = cudnnConvolutionBwdDataAlgoPerf_t;
+  static constexpr int kPlainAlgo = CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
   static int max_count(cudnnHandle_t h) {
     int n = 0;
     ASN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &n));
@@ -375,6 +377,7 @@ struct BackwardDataOps {
 
 struct BackwardWeightOps {
   using Perf = cudnnConvolutionBwdFilterAlgoPerf_t;
+  static constexpr int kPlainAlgo = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
   static int max_count(cudnnHandle_t h) {
     int n = 0;
     ASN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &n));
@@ -412,6 +415,21 @@ template <class Ops>
 AlgoChoice choose(cudnnHandle_t h, const Problem& pb, const Operands& o, const AlgoKey& key) {
   AlgoChoice c;
   if (cache_lookup(key, &c)) return c;
+  if (pb.dtype == CUDNN_DATA_DOUBLE) {
+    // f64 runs only in tests (CUDA against the CPU) and gradient checks: use the plain implicit-GEMM
+    // algorithms. On an H200 (2026-11-28) the fastest f64 algorithm cudnnFind picked for larger
+    // channel counts gave wrong forward results (errors of the order of the outputs), while these
+    // are exact.
+    size_t bytes = 0;
+    if (Ops::workspace_size(h, pb, Ops::kPlainAlgo, &bytes) == CUDNN_STATUS_SUCCESS) {
+      c.usable = true;
+      c.algo = Ops::kPlainAlgo;
+      c.workspace = bytes;
+      c.math = CUDNN_DEFAULT_MATH;
+    }
+    cache_store(key, c);
+    return c;
+  }
   const size_t limit = asn::cuda::workspace_limit();
   const int count = std::max(1, Ops::max_count(h));
   std::vector<typename Ops::Perf> heur(static_cast<size_t>(count));
