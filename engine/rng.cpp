@@ -70,20 +70,20 @@ void fill_each(Tensor& t, const char* what, RandomKind kind, uint64_t seed, uint
 void Generator::fill_uniform(Tensor& t, double lo, double hi) {
   const uint64_t s = seed_, off = next_offset();
   fill_each(t, "fill_uniform", RandomKind::kUniform, s, off, lo, hi,
-            [&](uint64_t k) { return lo + (hi - lo) * philox_uniform_f64(s, off, k); });
+            [&](uint64_t k) { return philox_uniform_range(s, off, k, lo, hi); });
 }
 
 void Generator::fill_normal(Tensor& t, double mean, double std) {
   const uint64_t s = seed_, off = next_offset();
   fill_each(t, "fill_normal", RandomKind::kNormal, s, off, mean, std,
-            [&](uint64_t k) { return mean + std * philox_normal(s, off, k); });
+            [&](uint64_t k) { return std::fma(std, philox_normal(s, off, k), mean); });
 }
 
 void Generator::fill_truncated_normal(Tensor& t, double mean, double std) {
   const uint64_t s = seed_, off = next_offset();
   const uint64_t n = static_cast<uint64_t>(t.numel());
   fill_each(t, "fill_truncated_normal", RandomKind::kTruncatedNormal, s, off, mean, std,
-            [&](uint64_t k) { return mean + std * philox_truncated_normal(s, off, k, n); });
+            [&](uint64_t k) { return std::fma(std, philox_truncated_normal(s, off, k, n), mean); });
 }
 
 }  // namespace asn

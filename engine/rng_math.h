@@ -9,6 +9,12 @@
 
 namespace asn {
 
+// lo + (hi - lo) * u as one fused multiply-add: exactly one rounding on both backends (a plain
+// expression is contracted into an FMA by some compilers and not by others).
+ASN_HOST_DEVICE double philox_uniform_range(uint64_t seed, uint64_t offset, uint64_t k, double lo, double hi) {
+  return fma(hi - lo, philox_uniform_f64(seed, offset, k), lo);
+}
+
 // Standard normal by Box-Muller on uniforms 2k and 2k+1 of the draw's own stream.
 ASN_HOST_DEVICE double philox_normal(uint64_t seed, uint64_t offset, uint64_t k) {
   const double u1 = 1.0 - philox_uniform_f64(seed, offset, 2 * k);  // (0, 1]: log is finite

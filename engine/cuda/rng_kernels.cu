@@ -16,13 +16,11 @@ __global__ void random_fill_kernel(T* p, int64_t n, RandomKind kind, uint64_t se
     const uint64_t k = static_cast<uint64_t>(i);
     double v;
     if (kind == RandomKind::kUniform) {
-      // Rounded multiply then rounded add, as the CPU computes it (nvcc would fuse a + s * u into
-      // one FMA and the f64 values would differ in the last bit).
-      v = __dadd_rn(a, __dmul_rn(b - a, philox_uniform_f64(seed, offset, k)));
+      v = philox_uniform_range(seed, offset, k, a, b);
     } else if (kind == RandomKind::kNormal) {
-      v = a + b * philox_normal(seed, offset, k);
+      v = fma(b, philox_normal(seed, offset, k), a);
     } else {
-      v = a + b * philox_truncated_normal(seed, offset, k, static_cast<uint64_t>(n));
+      v = fma(b, philox_truncated_normal(seed, offset, k, static_cast<uint64_t>(n)), a);
     }
     p[i] = static_cast<T>(v);
   }

@@ -37,6 +37,7 @@
 #include "engine/runtime_flags.h"
 #include "engine/tensor.h"
 #include "kernels/conv/conv3d.h"
+#include "kernels/conv/conv3d_direct.h"
 #include "kernels/conv/conv3d_staging.h"
 #include "kernels/dense/dense.h"
 
@@ -175,8 +176,10 @@ cudnnDataType_t cudnn_type<double>() {
 // for f64.
 template <class T>
 std::vector<Layout> layouts_for() {
-  if (cudnn_type<T>() == CUDNN_DATA_FLOAT) return {Layout::channels_last, Layout::channels_first};
-  return {Layout::channels_first};
+  // f32 runs in place in our channels-last layout; when cuDNN has no algorithm for that (or for
+  // f64, where its channels-first path gave wrong results on an H200), the direct kernels of
+  // conv3d_direct.h run instead (see fallback below).
+  return {Layout::channels_last};
 }
 
 // (n, c, s0, s1, s2) with the strides of the layout's packed memory.
@@ -415,21 +418,6 @@ template <class Ops>
 AlgoChoice choose(cudnnHandle_t h, const Problem& pb, const Operands& o, const AlgoKey& key) {
   AlgoChoice c;
   if (cache_lookup(key, &c)) return c;
-  if (pb.dtype == CUDNN_DATA_DOUBLE) {
-    // f64 runs only in tests (CUDA against the CPU) and gradient checks: use the plain implicit-GEMM
-    // algorithms. On an H200 (2026-11-28) the fastest f64 algorithm cudnnFind picked for larger
-    // channel counts gave wrong forward results (errors of the order of the outputs), while these
-    // are exact.
-    size_t bytes = 0;
-    if (Ops::workspace_size(h, pb, Ops::kPlainAlgo, &bytes) == CUDNN_STATUS_SUCCESS) {
-      c.usable = true;
-      c.algo = Ops::kPlainAlgo;
-      c.workspace = bytes;
-      c.math = CUDNN_DEFAULT_MATH;
-    }
-    cache_store(key, c);
-    return c;
-  }
   const size_t limit = asn::cuda::workspace_limit();
   const int count = std::max(1, Ops::max_count(h));
   std::vector<typename Ops::Perf> heur(static_cast<size_t>(count));
@@ -651,14 +639,16 @@ bool backward_weight_in(Layout layout, const Geometry& g, const T* x, const T* d
   return true;
 }
 
-template <class T>
-[[noreturn]] void throw_no_algorithm(Direction dir, const Shape& x_shape, const Shape& w_shape,
-                                     const Conv3dParams& p) {
-  ASN_THROW(DeviceError,
-            "conv3d: cuDNN has no {}{} algorithm for input {} and kernel {} ({}) in {} within the "
-            "workspace limit of {} MiB (ASN_CUDA_WORKSPACE_MB)",
-            asn::deterministic() ? "deterministic " : "", direction_name(dir), x_shape.str(),
-            w_shape.str(), p.str(), dtype_name(dtype_of<T>()), asn::cuda::workspace_limit() >> 20);
+// cuDNN offered no usable channels-last algorithm: the direct kernels compute it (slowly).
+void warn_direct_fallback(Direction dir, const Shape& x_shape, const Shape& w_shape, const Conv3dParams& p) {
+  if (asn::deterministic()) {
+    ASN_LOG_WARN("conv3d: no deterministic cuDNN {} algorithm for input {} kernel {} ({}); using the direct "
+                 "kernels", direction_name(dir), x_shape.str(), w_shape.str(), p.str());
+  } else {
+    ASN_LOG_WARN("conv3d: cuDNN has no channels-last {} algorithm for input {} kernel {} ({}) within the "
+                 "workspace limit; using the direct kernels", direction_name(dir), x_shape.str(), w_shape.str(),
+                 p.str());
+  }
 }
 
 void zero(void* p, size_t bytes, int device) {
@@ -682,11 +672,16 @@ void conv3d_forward_cuda(const T* x, const Shape& x_shape, const T* w, const Sha
     dense_forward_cuda<T>(x, w, nullptr, rows, g.Cin, g.Cout, y, device);
     return;
   }
+  if constexpr (std::is_same_v<T, double>) {
+    conv3d_direct_forward_cuda<T>(x, x_shape, w, w_shape, p, y, device);
+    return;
+  }
   check_int_limits(g, x_shape, w_shape, p);
   for (Layout layout : layouts_for<T>()) {
     if (forward_in<T>(layout, g, x, w, y, device)) return;
   }
-  throw_no_algorithm<T>(Direction::forward, x_shape, w_shape, p);
+  warn_direct_fallback(Direction::forward, x_shape, w_shape, p);
+  conv3d_direct_forward_cuda<T>(x, x_shape, w, w_shape, p, y, device);
 }
 
 template <class T>
@@ -704,11 +699,16 @@ void conv3d_backward_data_cuda(const T* dy, const Shape& x_shape, const T* w, co
     dense_backward_cuda<T>(dy, nullptr, w, rows, g.Cin, g.Cout, dx, nullptr, nullptr, device);
     return;
   }
+  if constexpr (std::is_same_v<T, double>) {
+    conv3d_direct_backward_data_cuda<T>(dy, x_shape, w, w_shape, p, dx, device);
+    return;
+  }
   check_int_limits(g, x_shape, w_shape, p);
   for (Layout layout : layouts_for<T>()) {
     if (backward_data_in<T>(layout, g, dy, w, dx, device)) return;
   }
-  throw_no_algorithm<T>(Direction::backward_data, x_shape, w_shape, p);
+  warn_direct_fallback(Direction::backward_data, x_shape, w_shape, p);
+  conv3d_direct_backward_data_cuda<T>(dy, x_shape, w, w_shape, p, dx, device);
 }
 
 template <class T>
@@ -726,11 +726,16 @@ void conv3d_backward_weight_cuda(const T* x, const Shape& x_shape, const T* dy,
     dense_backward_cuda<T>(dy, x, nullptr, rows, g.Cin, g.Cout, nullptr, dw, nullptr, device);
     return;
   }
+  if constexpr (std::is_same_v<T, double>) {
+    conv3d_direct_backward_weight_cuda<T>(x, x_shape, dy, w_shape, p, dw, device);
+    return;
+  }
   check_int_limits(g, x_shape, w_shape, p);
   for (Layout layout : layouts_for<T>()) {
     if (backward_weight_in<T>(layout, g, x, dy, dw, device)) return;
   }
-  throw_no_algorithm<T>(Direction::backward_weight, x_shape, w_shape, p);
+  warn_direct_fallback(Direction::backward_weight, x_shape, w_shape, p);
+  conv3d_direct_backward_weight_cuda<T>(x, x_shape, dy, w_shape, p, dw, device);
 }
 
 template void conv3d_forward_cuda<float>(const float*, const Shape&, const float*, const Shape&,
