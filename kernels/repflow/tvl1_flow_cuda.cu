@@ -18,8 +18,7 @@
 //
 // Parameter gradients: per-block partial sums in double (fixed reduction tree) added into a
 // per-block slot across launches; the host sums the slots in block order. No atomics anywhere.
-// Note: these kernels compile for sm_90 but had not run on a GPU when they were written
-// (docs/rep-flow.md); tests/cuda/test_rep_flow_cuda.cpp compares them with the CPU.
+// tests/cuda/test_rep_flow_cuda.cpp compares them with the CPU (passed on an H200, 2026-11-28).
 #include <algorithm>
 #include <vector>
 
