@@ -21,7 +21,7 @@ json default_config() {
     },
     "loader": {"batch_size": 16, "num_workers": 2, "prefetch_batches": 4},
     "train": {
-      "epochs": 12,
+      "epochs": 8,
       "max_steps": 0,
       "accumulate": 1,
       "loss": "auto",
