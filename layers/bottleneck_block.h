@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "layers/block_sequence.h"
 #include "layers/conv_bn.h"
 
 namespace asn::layers {
@@ -40,17 +41,11 @@ class BottleneckBlock {
   ConvBn shortcut_, a_, b_, c_;
 };
 
-class BottleneckGroup {
+class BottleneckGroup : public BlockSequence<BottleneckBlock> {
  public:
   BottleneckGroup() = default;
   // Blocks `<name>/block_<k>/...` for k in [0, count).
   BottleneckGroup(ag::Parameters& ps, const std::string& name, const BottleneckSpec& spec, int count);
-  ag::Variable forward(const ag::Variable& x, bool training) const;
-  Shape output_shape(const Shape& x) const;
-  int64_t macs(const Shape& x) const;
-
- private:
-  std::vector<BottleneckBlock> blocks_;
 };
 
 }  // namespace asn::layers

@@ -66,26 +66,4 @@ InvertedBottleneckGroup::InvertedBottleneckGroup(ag::Parameters& ps, const std::
   }
 }
 
-ag::Variable InvertedBottleneckGroup::forward(const ag::Variable& x, bool training) const {
-  ag::Variable y = x;
-  for (const auto& b : blocks_) y = b.forward(y, training);
-  return y;
-}
-
-Shape InvertedBottleneckGroup::output_shape(const Shape& x) const {
-  Shape y = x;
-  for (const auto& b : blocks_) y = b.output_shape(y);
-  return y;
-}
-
-int64_t InvertedBottleneckGroup::macs(const Shape& x) const {
-  Shape y = x;
-  int64_t m = 0;
-  for (const auto& b : blocks_) {
-    m += b.macs(y);
-    y = b.output_shape(y);
-  }
-  return m;
-}
-
 }  // namespace asn::layers

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "layers/block_sequence.h"
 #include "layers/conv_bn.h"
 
 namespace asn::layers {
@@ -41,17 +42,11 @@ class InvertedBottleneckBlock {
   ConvBn shortcut_, expand_, spatial_, temporal_, project_;
 };
 
-class InvertedBottleneckGroup {
+class InvertedBottleneckGroup : public BlockSequence<InvertedBottleneckBlock> {
  public:
   InvertedBottleneckGroup() = default;
   InvertedBottleneckGroup(ag::Parameters& ps, const std::string& name, const InvertedBottleneckSpec& spec,
                           int count);
-  ag::Variable forward(const ag::Variable& x, bool training) const;
-  Shape output_shape(const Shape& x) const;
-  int64_t macs(const Shape& x) const;
-
- private:
-  std::vector<InvertedBottleneckBlock> blocks_;
 };
 
 }  // namespace asn::layers

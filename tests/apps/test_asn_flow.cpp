@@ -20,6 +20,7 @@ extern "C" {
 #include "engine/video/flow_color.h"
 #include "engine/video/video_reader.h"
 #include "tests/data/video_fixtures.h"
+#include "tests/support/process.h"
 
 using namespace asn;
 namespace fs = std::filesystem;
@@ -29,16 +30,7 @@ namespace {
 std::string tool() { return std::string(ASN_BINARY_DIR) + "/apps/asn-flow/asn-flow"; }
 
 // Runs a command, returns (exit code, stdout + stderr).
-std::pair<int, std::string> run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  return {WEXITSTATUS(status), out};
-}
+std::pair<int, std::string> run(const std::string& cmd) { return asn::test::run_command(cmd); }
 
 // The moving square: (6, 32, 32, 3) u8, background 30, an 8 x 8 square of 220 at rows 12..19 and
 // columns 8 + t .. 15 + t in frame t.

@@ -11,6 +11,7 @@
 #include "graph/network.h"
 #include "graph/weights.h"
 #include "tests/support/random.h"
+#include "tests/support/process.h"
 
 using namespace asn;
 namespace fs = std::filesystem;
@@ -20,17 +21,7 @@ namespace {
 std::string tool() { return std::string(ASN_BINARY_DIR) + "/apps/asn-structure/asn-structure"; }
 std::string structure(const std::string& name) { return std::string(ASN_SOURCE_DIR) + "/structures/" + name; }
 
-// Runs a command, returns (exit code, stdout+stderr).
-std::pair<int, std::string> run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  return {WEXITSTATUS(status), out};
-}
+std::pair<int, std::string> run(const std::string& cmd) { return asn::test::run_command(cmd); }
 
 }  // namespace
 

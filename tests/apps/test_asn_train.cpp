@@ -16,22 +16,15 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/process.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
 std::string tool() { return std::string(ASN_BINARY_DIR) + "/apps/asn-train/asn-train"; }
 
-std::pair<int, std::string> run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  return {WEXITSTATUS(status), out};
-}
+std::pair<int, std::string> run(const std::string& cmd) { return asn::test::run_command(cmd); }
 
 // Small synthetic run: 64 training clips of 4x16x16, batch 8 -> 8 steps per epoch.
 std::string small_args(const std::string& dir, int epochs) {

@@ -13,28 +13,19 @@
 #include "engine/runtime_flags.h"
 #include "kernels/norm/batch_norm.h"
 #include "tests/support/compare.h"
+#include "tests/support/cuda_helpers.h"
 #include "tests/support/random.h"
 
 using namespace asn;
 using namespace asn::ag;
 
+using asn::test::bitwise_equal;
+using asn::test::kGpu;
+using asn::test::on_gpu;
+using asn::test::poisoned;
+
 namespace {
 
-const Device kGpu = Device::cuda(0);
-
-// A CUDA buffer of `shape` filled with NaN. With misalign > 0 it starts `misalign` elements into a
-// larger allocation, so its data pointer is not 16-byte aligned (the kernels' unpacked path).
-Tensor poisoned(const Shape& shape, DType dt, int64_t misalign = 0) {
-  Tensor buf = Tensor::full(Shape{shape.numel() + misalign}, NAN, dt, kGpu);
-  return buf.narrow0(misalign, shape.numel()).reshape(shape);
-}
-
-// A CUDA copy of a CPU tensor, placed like poisoned().
-Tensor on_gpu(const Tensor& host, int64_t misalign = 0) {
-  Tensor t = poisoned(host.shape(), host.dtype(), misalign);
-  t.copy_from(host);
-  return t;
-}
 
 // docs/testing.md: CUDA f32 against CPU f32, reductions 1e-5; f64 far tighter.
 template <class T>
@@ -42,9 +33,6 @@ double tol() {
   return sizeof(T) == 4 ? 1e-5 : 1e-10;
 }
 
-bool bitwise_equal(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.to_vector<double>() == b.to_vector<double>();
-}
 
 template <class T>
 const T* ptr(const Tensor& t) {
@@ -181,7 +169,7 @@ void require_close(const BnRun& g, const BnRun& c) {
   ASN_REQUIRE_CLOSE(g.running_var, c.running_var, 1e-5, 1e-5);
 }
 
-bool bitwise_equal(const BnRun& a, const BnRun& b) {
+bool runs_bitwise_equal(const BnRun& a, const BnRun& b) {
   return bitwise_equal(a.y, b.y) && bitwise_equal(a.dx, b.dx) &&
          bitwise_equal(a.dgamma, b.dgamma) && bitwise_equal(a.dbeta, b.dbeta) &&
          bitwise_equal(a.running_mean, b.running_mean) &&
@@ -297,7 +285,7 @@ TEST_CASE("cuda batch_norm: repeated runs are bitwise identical (4x8x28x28x64), 
       INFO("deterministic " << det << " fused " << fused);
       const BnRun a = run_bn(fused, kGpu, x, gamma, beta, rm, rv, BatchNormOptions{}, dy);
       const BnRun b = run_bn(fused, kGpu, x, gamma, beta, rm, rv, BatchNormOptions{}, dy);
-      REQUIRE(bitwise_equal(a, b));
+      REQUIRE(runs_bitwise_equal(a, b));
     }
   }
   // And the fused op at this size against the CPU, on inputs away from the ReLU kink (so rounding

@@ -11,16 +11,20 @@
 #include "kernels/shape/concat.h"
 #include "kernels/shape/slice.h"
 #include "tests/support/compare.h"
+#include "tests/support/cuda_helpers.h"
 #include "tests/support/random.h"
 
 using namespace asn;
 using namespace asn::ag;
 
+using asn::test::bitwise_equal;
+using asn::test::kGpu;
+using asn::test::on_gpu;
+using asn::test::poisoned;
+
 namespace {
 
-const Device kGpu = Device::cuda(0);
 
-Tensor poisoned(const Shape& s, DType dt) { return Tensor::full(s, NAN, dt, kGpu); }
 
 struct ConcatCase {
   std::string name;

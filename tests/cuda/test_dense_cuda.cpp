@@ -11,16 +11,20 @@
 #include "engine/runtime_flags.h"
 #include "kernels/dense/dense.h"
 #include "tests/support/compare.h"
+#include "tests/support/cuda_helpers.h"
 #include "tests/support/random.h"
 
 using namespace asn;
 using namespace asn::ag;
 
+using asn::test::bitwise_equal;
+using asn::test::kGpu;
+using asn::test::on_gpu;
+using asn::test::poisoned;
+
 namespace {
 
-const Device kGpu = Device::cuda(0);
 
-Tensor poisoned(const Shape& s, DType dt) { return Tensor::full(s, NAN, dt, kGpu); }
 
 // A copy of t on the GPU at element offset `offset` inside a larger buffer (offset 1: only
 // 4-byte (f32) or 8-byte (f64) aligned, as parameter views in the flat buffer can be).

@@ -12,21 +12,19 @@
 #include "autograd/tape.h"
 #include "kernels/dropout/dropout.h"
 #include "tests/oracles/dropout_oracle.h"
+#include "tests/support/cuda_helpers.h"
 #include "tests/support/random.h"
 
 using namespace asn;
 using namespace asn::ag;
 
+using asn::test::bitwise_equal;
+using asn::test::kGpu;
+using asn::test::on_gpu;
+using asn::test::poisoned;
+
 namespace {
 
-const Device kGpu = Device::cuda(0);
-
-// A CUDA buffer of `shape` filled with NaN. With misalign > 0 it starts `misalign` elements into a
-// larger allocation, so its data pointer is not aligned for 4-element accesses.
-Tensor poisoned(const Shape& shape, DType dt, int64_t misalign = 0) {
-  Tensor buf = Tensor::full(Shape{shape.numel() + misalign}, NAN, dt, kGpu);
-  return buf.narrow0(misalign, shape.numel()).reshape(shape);
-}
 
 Tensor on_gpu(const Tensor& host, int64_t misalign = 0) {
   Tensor t = poisoned(host.shape(), host.dtype(), misalign);

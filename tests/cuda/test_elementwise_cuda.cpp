@@ -16,29 +16,20 @@
 #include "kernels/elementwise/broadcast.h"
 #include "kernels/elementwise/scale.h"
 #include "tests/support/compare.h"
+#include "tests/support/cuda_helpers.h"
 #include "tests/support/random.h"
 
 using namespace asn;
 using namespace asn::ag;
 using kernels::BinaryOp;
 
+using asn::test::bitwise_equal;
+using asn::test::kGpu;
+using asn::test::on_gpu;
+using asn::test::poisoned;
+
 namespace {
 
-const Device kGpu = Device::cuda(0);
-
-// A CUDA buffer of `shape` filled with NaN. With misalign > 0 it starts `misalign` elements into a
-// larger allocation, so its data pointer is not 16-byte aligned (the kernels' unpacked path).
-Tensor poisoned(const Shape& shape, DType dt, int64_t misalign = 0) {
-  Tensor buf = Tensor::full(Shape{shape.numel() + misalign}, NAN, dt, kGpu);
-  return buf.narrow0(misalign, shape.numel()).reshape(shape);
-}
-
-// A CUDA copy of a CPU tensor, placed like poisoned().
-Tensor on_gpu(const Tensor& host, int64_t misalign = 0) {
-  Tensor t = poisoned(host.shape(), host.dtype(), misalign);
-  t.copy_from(host);
-  return t;
-}
 
 // docs/testing.md: CUDA f32 against CPU f32 1e-6 elementwise, 1e-5 reductions; f64 far tighter.
 template <class T>
@@ -51,9 +42,6 @@ double reduction_tol() {
 }
 
 // Same values bit for bit (a NaN left by an unwritten element never compares equal).
-bool bitwise_equal(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.to_vector<double>() == b.to_vector<double>();
-}
 
 // ---- activations
 // ---------------------------------------------------------------------------------

@@ -13,14 +13,19 @@
 #include "autograd/tape.h"
 #include "kernels/fusion/gated_sum.h"
 #include "tests/support/compare.h"
+#include "tests/support/cuda_helpers.h"
 #include "tests/support/random.h"
 
 using namespace asn;
 using namespace asn::ag;
 
+using asn::test::bitwise_equal;
+using asn::test::kGpu;
+using asn::test::on_gpu;
+using asn::test::poisoned;
+
 namespace {
 
-const Device kGpu = Device::cuda(0);
 
 struct Case {
   std::string name;
@@ -112,7 +117,6 @@ Host make_inputs(const Case& c, uint64_t seed, DType dt, double lo, double hi, b
   return h;
 }
 
-Tensor poisoned(const Shape& s, DType dt) { return Tensor::full(s, NAN, dt, kGpu); }
 
 template <class T>
 kernels::GatedSumTensors<T> pointers(const std::vector<Tensor>& xs, const Tensor& w,

@@ -12,16 +12,20 @@
 #include "kernels/loss/sigmoid_binary_cross_entropy.h"
 #include "kernels/loss/softmax_cross_entropy.h"
 #include "tests/support/compare.h"
+#include "tests/support/cuda_helpers.h"
 #include "tests/support/random.h"
 
 using namespace asn;
 using namespace asn::ag;
 
+using asn::test::bitwise_equal;
+using asn::test::kGpu;
+using asn::test::on_gpu;
+using asn::test::poisoned;
+
 namespace {
 
-const Device kGpu = Device::cuda(0);
 
-Tensor poisoned(const Shape& s, DType dt) { return Tensor::full(s, NAN, dt, kGpu); }
 
 Tensor random_labels(int64_t B, int64_t K, uint64_t seed) {
   const Tensor u = test::random_uniform(Shape{B}, seed, 0, static_cast<double>(K));

@@ -24,14 +24,19 @@
 #include "engine/runtime_flags.h"
 #include "graph/network.h"
 #include "tests/support/compare.h"
+#include "tests/support/cuda_helpers.h"
 #include "tests/support/random.h"
 
 using namespace asn;
 using namespace asn::graph;
 
+using asn::test::bitwise_equal;
+using asn::test::kGpu;
+using asn::test::on_gpu;
+using asn::test::poisoned;
+
 namespace {
 
-const Device kGpu = Device::cuda(0);
 constexpr double kOutputTol = 1e-4;
 constexpr double kGradRelL2Tol = 1e-4;
 

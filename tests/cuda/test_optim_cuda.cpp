@@ -11,14 +11,19 @@
 #include "autograd/optim/sgd.h"
 #include "autograd/parameters.h"
 #include "tests/support/compare.h"
+#include "tests/support/cuda_helpers.h"
 #include "tests/support/random.h"
 
 using namespace asn;
 using namespace asn::ag;
 
+using asn::test::bitwise_equal;
+using asn::test::kGpu;
+using asn::test::on_gpu;
+using asn::test::poisoned;
+
 namespace {
 
-const Device kGpu = Device::cuda(0);
 
 // "w" (n_decay,) takes weight decay, "b" (n_rest,) does not; same initial values on any device.
 struct Store {

@@ -14,6 +14,7 @@
 #include "kernels/pool/avg_pool3d.h"
 #include "kernels/pool/max_pool3d.h"
 #include "tests/support/compare.h"
+#include "tests/support/cuda_helpers.h"
 #include "tests/support/random.h"
 
 using namespace asn;
@@ -22,9 +23,13 @@ using kernels::AxisPad;
 using kernels::Pool3dGeometry;
 using kernels::Pool3dParams;
 
+using asn::test::bitwise_equal;
+using asn::test::kGpu;
+using asn::test::on_gpu;
+using asn::test::poisoned;
+
 namespace {
 
-const Device kGpu = Device::cuda(0);
 
 struct Case {
   std::string name;
@@ -60,7 +65,6 @@ std::vector<Case> cases() {
   return cs;
 }
 
-Tensor poisoned(const Shape& s, DType dt) { return Tensor::full(s, NAN, dt, kGpu); }
 
 // The kernels on both devices, CUDA outputs poisoned with NaN (argmax with -1) before the launch:
 // max pool and its argmax must equal the CPU's exactly; avg pool within `avg_tol`; both

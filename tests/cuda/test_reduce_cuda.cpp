@@ -14,15 +14,20 @@
 #include "kernels/reduce/reduce_plan.h"
 #include "kernels/reduce/sum.h"
 #include "tests/support/compare.h"
+#include "tests/support/cuda_helpers.h"
 #include "tests/support/random.h"
 
 using namespace asn;
 using namespace asn::ag;
 using kernels::Extreme;
 
+using asn::test::bitwise_equal;
+using asn::test::kGpu;
+using asn::test::on_gpu;
+using asn::test::poisoned;
+
 namespace {
 
-const Device kGpu = Device::cuda(0);
 
 struct SumCase {
   std::string name;
@@ -45,7 +50,6 @@ std::vector<SumCase> sum_cases() {
   };
 }
 
-Tensor poisoned(const Shape& s, DType dt) { return Tensor::full(s, NAN, dt, kGpu); }
 
 std::vector<bool> flags_of(const Shape& s, const std::vector<int>& axes) {
   std::vector<bool> f(static_cast<size_t>(s.rank()), false);

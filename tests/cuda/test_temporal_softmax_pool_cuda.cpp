@@ -10,15 +10,19 @@
 #include "autograd/tape.h"
 #include "kernels/head/temporal_softmax_pool.h"
 #include "tests/support/compare.h"
+#include "tests/support/cuda_helpers.h"
 #include "tests/support/random.h"
 
 using namespace asn;
 
+using asn::test::bitwise_equal;
+using asn::test::kGpu;
+using asn::test::on_gpu;
+using asn::test::poisoned;
+
 namespace {
 
-const Device kGpu = Device::cuda(0);
 
-Tensor poisoned(const Shape& s, DType dt) { return Tensor::full(s, NAN, dt, kGpu); }
 
 struct TspCase {
   int64_t N, T, K;
