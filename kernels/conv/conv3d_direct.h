@@ -1,8 +1,9 @@
 // Direct (nested-loop) 3-D convolution on CUDA: one thread per output element, no workspace, no
-// library. It runs the f64 convolutions (used by CUDA-vs-CPU tests; cuDNN's channels-first f64
-// path gave wrong results on an H200 on 2026-11-28) and is the f32 fallback when cuDNN offers no
-// channels-last algorithm for a shape. Correct by construction, deterministic (gathers, no
-// atomics), slow: it is not the path the networks train on.
+// library. It runs the f64 convolutions (used by CUDA-vs-CPU tests and gradient checks) and is the
+// f32 last resort when cuDNN offers no usable plan at all for a shape (neither API, neither
+// layout; see conv3d_cudnn.cpp). Correct by construction, deterministic (gathers, no atomics),
+// slow: it is not the path the networks train on (backward weight runs one thread per kernel
+// element over every output position: milliseconds at AssembleNet sizes).
 //   forward:         y[n,o,co]  = sum_{k,ci} x[n, o*s - before + k*d, ci] w[co, k, ci]
 //   backward data:   dx[n,i,ci] = sum_{k,co} dy[n, (i + before - k*d)/s, co] w[co, k, ci]  (exact division only)
 //   backward weight: dw[co,k,ci] = sum_{n,o} x[n, o*s - before + k*d, ci] dy[n, o, co]
