@@ -2,9 +2,9 @@
 """PyTorch CPU baseline for asn-bench: the same ops on the same shapes, the same JSON lines.
 
 Runs every case of benchmarks/shapes/conv3d.json and ops.json (see Ops below) on the CPU with
-torch.set_num_threads(--threads), once with oneDNN (torch.backends.mkldnn enabled, PyTorch's default, impl "pytorch-onednn") and
-once on PyTorch's native kernels (mkldnn disabled, impl "pytorch-native"), forward ("fwd") and
-forward + backward ("fwdbwd"), and prints one JSON line per (benchmark, impl) in asn-bench's format
+torch.set_num_threads(--threads), once with oneDNN (torch.backends.mkldnn enabled, PyTorch's
+default, impl "pytorch-onednn") and once on PyTorch's native kernels (mkldnn disabled, impl
+"pytorch-native"), forward ("fwd") and forward + backward ("fwdbwd"), and prints one JSON line per (benchmark, impl) in asn-bench's format
 (keys name, group, impl, device, threads, shape, dtype, median_ms, min_ms, gflops, gbps, repeats,
 warmup, clock, date, host, cpu, plus torch and layout). Names match asn-bench's, so rows line up.
 
@@ -169,7 +169,8 @@ def make_bn_relu(c, layout, device):
 
     def fwdbwd():
         xg.grad = gg.grad = bg.grad = None
-        F.relu(F.batch_norm(xg, rm, rv, gg, bg, training=True, momentum=0.01, eps=1e-5)).backward(dy)
+        y = F.relu(F.batch_norm(xg, rm, rv, gg, bg, training=True, momentum=0.01, eps=1e-5))
+        y.backward(dy)
 
     nel = x.numel()
     shape = f"x {tuple(c['x'])} (training mode, ReLU)"

@@ -133,7 +133,7 @@ using conv_cuda::Operands;
 using conv_cuda::ProblemSpec;
 using conv_cuda::volume;
 
-constexpr size_t kAlignment = 16;   // bytes every operand handed to cuDNN is aligned to
+constexpr size_t kAlignment = 16;    // bytes every operand handed to cuDNN is aligned to
 constexpr int kGraphCandidates = 8;  // engine configurations timed per graph layout
 constexpr int kTimedRuns = 3;        // timed runs per candidate (after one warm-up)
 
@@ -147,9 +147,10 @@ Conv3dCudaPath path_from_env() {
   if (std::strcmp(v, "legacy") == 0) return Conv3dCudaPath::legacy_channels_last;
   if (std::strcmp(v, "legacy_cf") == 0) return Conv3dCudaPath::legacy_channels_first;
   if (std::strcmp(v, "direct") == 0) return Conv3dCudaPath::direct;
-  ASN_LOG_WARN("conv3d: ignoring ASN_CONV_PATH='{}' (auto, graph, graph_cf, legacy, legacy_cf, "
-               "direct)",
-               v);
+  ASN_LOG_WARN(
+      "conv3d: ignoring ASN_CONV_PATH='{}' (auto, graph, graph_cf, legacy, legacy_cf, "
+      "direct)",
+      v);
   return Conv3dCudaPath::automatic;
 }
 
@@ -465,7 +466,8 @@ cudnnStatus_t run_cudnn(const Plan& plan, const Geometry& g, const Call<T>& c) {
 // infinity when the plan fails to run.
 template <class T>
 double time_plan(const Plan& plan, const Geometry& g, const Call<T>& c) {
-  if (run_cudnn<T>(plan, g, c) != CUDNN_STATUS_SUCCESS) return std::numeric_limits<double>::infinity();
+  if (run_cudnn<T>(plan, g, c) != CUDNN_STATUS_SUCCESS)
+    return std::numeric_limits<double>::infinity();
   const cudaStream_t s = asn::cuda::stream(c.device);
   cudaEvent_t start = nullptr, stop = nullptr;
   ASN_CUDA_CHECK(cudaEventCreate(&start));
@@ -592,9 +594,10 @@ std::shared_ptr<const Plan> choose_plan(const Geometry& g, const Call<T>& c, Con
     best->label = "direct kernels";
     *line = fmt::format("{}: direct kernels{}", problem, notes);
     if (forced != Conv3dCudaPath::direct) {
-      ASN_LOG_WARN("conv3d: no usable cuDNN {} plan for input {} kernel {} ({}){}; using the "
-                   "direct kernels (slow)",
-                   direction_name(c.dir), x_shape.str(), w_shape.str(), p.str(), notes);
+      ASN_LOG_WARN(
+          "conv3d: no usable cuDNN {} plan for input {} kernel {} ({}){}; using the "
+          "direct kernels (slow)",
+          direction_name(c.dir), x_shape.str(), w_shape.str(), p.str(), notes);
     }
   } else {
     *line = fmt::format("{}: {} (workspace {} B){}", problem, best->label,

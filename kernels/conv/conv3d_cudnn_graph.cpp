@@ -225,8 +225,7 @@ std::shared_ptr<Graph> make_graph(const ProblemSpec& spec, cudnnHandle_t h, Buil
     case Direction::backward_weight:
       gr->op = b.create(CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR,
                         "backward filter op");
-      b.set_desc(gr->op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X, gr->x,
-                 "backward filter x");
+      b.set_desc(gr->op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X, gr->x, "backward filter x");
       b.set_desc(gr->op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW, gr->w,
                  "backward filter dw");
       b.set_desc(gr->op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY, gr->y,
@@ -264,10 +263,9 @@ std::vector<DescPtr> heuristic_configs(const Graph& gr, cudnnBackendHeurMode_t m
   }
   if (!b.ok()) return {};
   int64_t got = 0;
-  const cudnnStatus_t st =
-      cudnnBackendGetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS,
-                               CUDNN_TYPE_BACKEND_DESCRIPTOR, kMaxHeuristicResults, &got,
-                               raw.data());
+  const cudnnStatus_t st = cudnnBackendGetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS,
+                                                    CUDNN_TYPE_BACKEND_DESCRIPTOR,
+                                                    kMaxHeuristicResults, &got, raw.data());
   if (st != CUDNN_STATUS_SUCCESS) return {};
   cfgs.resize(static_cast<size_t>(std::clamp<int64_t>(got, 0, kMaxHeuristicResults)));
   return cfgs;
@@ -299,8 +297,8 @@ bool qualifies(const ProblemSpec& spec, const DescPtr& cfg, EngineInfo* info, st
   cudnnBackendNumericalNote_t notes[CUDNN_NUMERICAL_NOTE_TYPE_COUNT];
   int64_t nnotes = 0;
   st = cudnnBackendGetAttribute(eng->get(), CUDNN_ATTR_ENGINE_NUMERICAL_NOTE,
-                                CUDNN_TYPE_NUMERICAL_NOTE, CUDNN_NUMERICAL_NOTE_TYPE_COUNT,
-                                &nnotes, notes);
+                                CUDNN_TYPE_NUMERICAL_NOTE, CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &nnotes,
+                                notes);
   if (st != CUDNN_STATUS_SUCCESS) {
     // Unknown numerics: acceptable only when nothing is excluded by them.
     if (spec.fma_only || spec.deterministic) {
@@ -393,9 +391,7 @@ class GraphRunner : public CudnnRunner {
     return st;
   }
 
-  std::string name() const override {
-    return fmt::format("engine {}{}", info_.index, info_.notes);
-  }
+  std::string name() const override { return fmt::format("engine {}{}", info_.index, info_.notes); }
 
  private:
   std::shared_ptr<Graph> graph_;
@@ -449,8 +445,8 @@ std::vector<std::unique_ptr<CudnnRunner>> make_graph_runners(const ProblemSpec& 
         }
         continue;
       }
-      runners.push_back(std::make_unique<GraphRunner>(gr, cfg, plan, static_cast<size_t>(ws),
-                                                      std::move(info)));
+      runners.push_back(
+          std::make_unique<GraphRunner>(gr, cfg, plan, static_cast<size_t>(ws), std::move(info)));
     }
     if (!runners.empty()) break;  // the fallback list only when mode A gave nothing usable
   }

@@ -139,16 +139,14 @@ struct ForwardOps {
     ASN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &n));
     return n;
   }
-  static cudnnStatus_t heuristics(cudnnHandle_t h, const Descriptors& d, int n, int* got,
-                                  Perf* r) {
-    return cudnnGetConvolutionForwardAlgorithm_v7(h, d.x.get(), d.w.get(), d.conv.get(),
-                                                  d.y.get(), n, got, r);
+  static cudnnStatus_t heuristics(cudnnHandle_t h, const Descriptors& d, int n, int* got, Perf* r) {
+    return cudnnGetConvolutionForwardAlgorithm_v7(h, d.x.get(), d.w.get(), d.conv.get(), d.y.get(),
+                                                  n, got, r);
   }
   static cudnnStatus_t find(cudnnHandle_t h, const Descriptors& d, const Operands& o, int n,
                             int* got, Perf* r, void* ws, size_t bytes) {
-    return cudnnFindConvolutionForwardAlgorithmEx(h, d.x.get(), o.x, d.w.get(), o.w,
-                                                  d.conv.get(), d.y.get(), o.y, n, got, r, ws,
-                                                  bytes);
+    return cudnnFindConvolutionForwardAlgorithmEx(h, d.x.get(), o.x, d.w.get(), o.w, d.conv.get(),
+                                                  d.y.get(), o.y, n, got, r, ws, bytes);
   }
   static cudnnStatus_t run(cudnnHandle_t h, const Descriptors& d, const Operands& o, int algo,
                            void* ws, size_t bytes, const void* alpha, const void* beta) {
@@ -157,8 +155,8 @@ struct ForwardOps {
   }
   static cudnnStatus_t workspace_size(cudnnHandle_t h, const Descriptors& d, int algo,
                                       size_t* bytes) {
-    return cudnnGetConvolutionForwardWorkspaceSize(h, d.x.get(), d.w.get(), d.conv.get(),
-                                                   d.y.get(), static_cast<Algo>(algo), bytes);
+    return cudnnGetConvolutionForwardWorkspaceSize(h, d.x.get(), d.w.get(), d.conv.get(), d.y.get(),
+                                                   static_cast<Algo>(algo), bytes);
   }
 };
 
@@ -170,16 +168,14 @@ struct BackwardDataOps {
     ASN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &n));
     return n;
   }
-  static cudnnStatus_t heuristics(cudnnHandle_t h, const Descriptors& d, int n, int* got,
-                                  Perf* r) {
+  static cudnnStatus_t heuristics(cudnnHandle_t h, const Descriptors& d, int n, int* got, Perf* r) {
     return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w.get(), d.y.get(), d.conv.get(),
                                                        d.x.get(), n, got, r);
   }
   static cudnnStatus_t find(cudnnHandle_t h, const Descriptors& d, const Operands& o, int n,
                             int* got, Perf* r, void* ws, size_t bytes) {
-    return cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w.get(), o.w, d.y.get(), o.y,
-                                                       d.conv.get(), d.x.get(), o.x, n, got, r,
-                                                       ws, bytes);
+    return cudnnFindConvolutionBackwardDataAlgorithmEx(
+        h, d.w.get(), o.w, d.y.get(), o.y, d.conv.get(), d.x.get(), o.x, n, got, r, ws, bytes);
   }
   static cudnnStatus_t run(cudnnHandle_t h, const Descriptors& d, const Operands& o, int algo,
                            void* ws, size_t bytes, const void* alpha, const void* beta) {
@@ -189,8 +185,7 @@ struct BackwardDataOps {
   static cudnnStatus_t workspace_size(cudnnHandle_t h, const Descriptors& d, int algo,
                                       size_t* bytes) {
     return cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w.get(), d.y.get(), d.conv.get(),
-                                                        d.x.get(), static_cast<Algo>(algo),
-                                                        bytes);
+                                                        d.x.get(), static_cast<Algo>(algo), bytes);
   }
 };
 
@@ -202,28 +197,24 @@ struct BackwardWeightOps {
     ASN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &n));
     return n;
   }
-  static cudnnStatus_t heuristics(cudnnHandle_t h, const Descriptors& d, int n, int* got,
-                                  Perf* r) {
+  static cudnnStatus_t heuristics(cudnnHandle_t h, const Descriptors& d, int n, int* got, Perf* r) {
     return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x.get(), d.y.get(), d.conv.get(),
                                                          d.w.get(), n, got, r);
   }
   static cudnnStatus_t find(cudnnHandle_t h, const Descriptors& d, const Operands& o, int n,
                             int* got, Perf* r, void* ws, size_t bytes) {
-    return cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x.get(), o.x, d.y.get(), o.y,
-                                                         d.conv.get(), d.w.get(), o.w, n, got, r,
-                                                         ws, bytes);
+    return cudnnFindConvolutionBackwardFilterAlgorithmEx(
+        h, d.x.get(), o.x, d.y.get(), o.y, d.conv.get(), d.w.get(), o.w, n, got, r, ws, bytes);
   }
   static cudnnStatus_t run(cudnnHandle_t h, const Descriptors& d, const Operands& o, int algo,
                            void* ws, size_t bytes, const void* alpha, const void* beta) {
     return cudnnConvolutionBackwardFilter(h, alpha, d.x.get(), o.x, d.y.get(), o.y, d.conv.get(),
-                                          static_cast<Algo>(algo), ws, bytes, beta, d.w.get(),
-                                          o.w);
+                                          static_cast<Algo>(algo), ws, bytes, beta, d.w.get(), o.w);
   }
   static cudnnStatus_t workspace_size(cudnnHandle_t h, const Descriptors& d, int algo,
                                       size_t* bytes) {
-    return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x.get(), d.y.get(), d.conv.get(),
-                                                          d.w.get(), static_cast<Algo>(algo),
-                                                          bytes);
+    return cudnnGetConvolutionBackwardFilterWorkspaceSize(
+        h, d.x.get(), d.y.get(), d.conv.get(), d.w.get(), static_cast<Algo>(algo), bytes);
   }
 };
 
@@ -309,13 +300,12 @@ std::unique_ptr<CudnnRunner> make_runner(const ProblemSpec& spec, cudnnHandle_t 
       const cudnnMathType_t math = spec.fma_only ? CUDNN_FMA_MATH : r.mathType;
       ASN_CUDNN_CHECK(cudnnSetConvolutionMathType(d->conv.get(), math));
       size_t bytes = r.memory, queried = 0;
-      if (Ops::workspace_size(h, *d, static_cast<int>(r.algo), &queried) ==
-          CUDNN_STATUS_SUCCESS) {
+      if (Ops::workspace_size(h, *d, static_cast<int>(r.algo), &queried) == CUDNN_STATUS_SUCCESS) {
         bytes = std::max(bytes, queried);
       }
       if (bytes > limit) continue;
-      return std::make_unique<LegacyRunner<Ops>>(std::move(d), spec.dtype,
-                                                 static_cast<int>(r.algo), bytes, math, how);
+      return std::make_unique<LegacyRunner<Ops>>(std::move(d), spec.dtype, static_cast<int>(r.algo),
+                                                 bytes, math, how);
     }
     return nullptr;
   };

@@ -5,7 +5,8 @@
 // slow: it is not the path the networks train on (backward weight runs one thread per kernel
 // element over every output position: milliseconds at AssembleNet sizes).
 //   forward:         y[n,o,co]  = sum_{k,ci} x[n, o*s - before + k*d, ci] w[co, k, ci]
-//   backward data:   dx[n,i,ci] = sum_{k,co} dy[n, (i + before - k*d)/s, co] w[co, k, ci]  (exact division only)
+//   backward data:   dx[n,i,ci] = sum_{k,co} dy[n, (i + before - k*d)/s, co] w[co, k, ci]
+//                    (taps where the division is exact only)
 //   backward weight: dw[co,k,ci] = sum_{n,o} x[n, o*s - before + k*d, ci] dy[n, o, co]
 // Layouts as conv3d.h: x (N, T, H, W, Cin), w (Cout, kT, kH, kW, Cin), y (N, To, Ho, Wo, Cout).
 #pragma once
@@ -21,11 +22,13 @@ template <class T>
 void conv3d_direct_forward_cuda(const T* x, const Shape& x_shape, const T* w, const Shape& w_shape,
                                 const Conv3dParams& p, T* y, int device);
 template <class T>
-void conv3d_direct_backward_data_cuda(const T* dy, const Shape& x_shape, const T* w, const Shape& w_shape,
-                                      const Conv3dParams& p, T* dx, int device);
+void conv3d_direct_backward_data_cuda(const T* dy, const Shape& x_shape, const T* w,
+                                      const Shape& w_shape, const Conv3dParams& p, T* dx,
+                                      int device);
 template <class T>
-void conv3d_direct_backward_weight_cuda(const T* x, const Shape& x_shape, const T* dy, const Shape& w_shape,
-                                        const Conv3dParams& p, T* dw, int device);
+void conv3d_direct_backward_weight_cuda(const T* x, const Shape& x_shape, const T* dy,
+                                        const Shape& w_shape, const Conv3dParams& p, T* dw,
+                                        int device);
 
 }  // namespace asn::kernels
 
