@@ -109,7 +109,7 @@ void conv3d_backward_weight_cpu(const T* x, const Shape& x_shape, const T* dy, c
 //   - f32 runs a plan chosen on the problem's first call and cached per (device, direction,
 //     shapes, pads, strides, dilations, deterministic(), allow_tf32(), conv3d_cuda_path()):
 //     cuDNN's graph (backend) API or its legacy API, on our channels-last memory in place or on
-//     channels-first copies. Not deterministic: the candidates (up to 8 graph engine
+//     channels-first copies. Not deterministic: the candidates (up to 6 graph engine
 //     configurations and cudnnFind*Ex's legacy pick per layout) are timed on the real operands,
 //     staging copies included, and the fastest is kept. Deterministic: the first deterministic
 //     legacy heuristic result (channels-last, then channels-first), the same in every process.

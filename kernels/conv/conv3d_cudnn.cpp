@@ -133,9 +133,12 @@ using conv_cuda::Operands;
 using conv_cuda::ProblemSpec;
 using conv_cuda::volume;
 
-constexpr size_t kAlignment = 16;    // bytes every operand handed to cuDNN is aligned to
-constexpr int kGraphCandidates = 8;  // engine configurations timed per graph layout
-constexpr int kTimedRuns = 3;        // timed runs per candidate (after one warm-up)
+constexpr size_t kAlignment = 16;  // bytes every operand handed to cuDNN is aligned to
+// Tuning cost per new problem and direction: (2 * kGraphCandidates + 2) candidates run
+// 1 + kTimedRuns times each, plus cudnnFind in two layouts (tens of ms for AssembleNet sizes; a
+// network with ~100 conv problems tunes for seconds on its first step).
+constexpr int kGraphCandidates = 6;  // engine configurations timed per graph layout
+constexpr int kTimedRuns = 2;        // timed runs per candidate (after one warm-up)
 
 // ---- switches ----
 
