@@ -47,6 +47,9 @@ def main():
                 row = best.setdefault(r["name"], {})
                 row[impl] = min(row.get(impl, float("inf")), r[f"{args.stat}_ms"])
 
+    def ms(v):  # three significant digits for sub-10 ms ops, one decimal above
+        return f"{v:.3f}" if v < 1 else f"{v:.2f}" if v < 10 else f"{v:.1f}"
+
     others = [i for i in impls if i != args.ref]
     head = ["benchmark", f"{args.ref} ms"] + [f"{i} ms" for i in others]
     if args.stat == "min":
@@ -56,8 +59,8 @@ def main():
     print("|" + "---|" * len(head))
     for name, row in best.items():
         ref = row.get(args.ref)
-        cells = [name, f"{ref:.1f}" if ref else "-"]
-        cells += [f"{row[i]:.1f}" if i in row else "-" for i in others]
+        cells = [name, ms(ref) if ref else "-"]
+        cells += [ms(row[i]) if i in row else "-" for i in others]
         cells += [f"{row[i] / ref:.2f}x" if ref and i in row else "-" for i in others]
         print("| " + " | ".join(cells) + " |")
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch CPU baseline for asn-bench: the same ops on the same shapes, the same JSON lines.
 
-Runs every case of benchmarks/shapes/<op>.json on the CPU with torch.set_num_threads(--threads),
-once with oneDNN (torch.backends.mkldnn enabled, PyTorch's default, impl "pytorch-onednn") and
-once on PyTorch's native kernels (mkldnn disabled, impl "pytorch-native"), forward ("fwd") and
-forward + backward ("fwdbwd"), and prints one JSON line per (benchmark, impl) in asn-bench's format
+Runs every case of benchmarks/shapes/conv3d.json and ops.json (see Ops below) on the CPU with
+torch.set_num_threads(--threads), once with oneDNN (torch.backends.mkldnn enabled, PyTorch's
+default, impl "pytorch-onednn") and once on PyTorch's native kernels (mkldnn disabled, impl
+"pytorch-native"), forward ("fwd") and forward + backward ("fwdbwd"), and prints one JSON line per (benchmark, impl) in asn-bench's format
 (keys name, group, impl, device, threads, shape, dtype, median_ms, min_ms, gflops, gbps, repeats,
 warmup, clock, date, host, cpu, plus torch and layout). Names match asn-bench's, so rows line up.
 
@@ -13,12 +13,18 @@ warmup, clock, date, host, cpu, plus torch and layout). Names match asn-bench's,
 
 Layout: PyTorch convolutions take (N, C, T, H, W) tensors and (Cout, Cin, kT, kH, kW) kernels. The
 memory format is --layout: "channels_last" (torch.channels_last_3d, i.e. the same bytes as asn's
-(N, T, H, W, C)) or "ncdhw" (contiguous). Default "best": channels_last for oneDNN and ncdhw for the
-native path, each the faster one for that path on the machine it was measured on (see
-docs/benchmarks.md); pass a layout to time both.
+(N, T, H, W, C)) or "ncdhw" (contiguous). Default "best": for conv3d channels_last for oneDNN and
+ncdhw for the native path, for the other ops channels_last on both, each the faster one on the
+machine it was measured on (see BEST_LAYOUT and docs/benchmarks.md); pass a layout to force one.
 
-Adding an op: write a make_<op>(case, impl_args) returning (shape_text, flops, bytes, fwd, fwdbwd)
-like make_conv3d below and add it to OPS with the name of its shape file.
+Ops: conv3d (benchmarks/shapes/conv3d.json) and the bn_relu, max_pool and dense groups of
+benchmarks/shapes/ops.json (op_cases below, shared with pytorch_gpu_ops.py, which builds the same
+cases on the GPU and appends "_cuda" to the case names). BN is F.batch_norm in training mode
+followed by ReLU (PyTorch eager does not fuse them); max-pool pads TF SAME explicitly with -inf;
+dense is F.linear with a bias. rep_flow has its own script (pytorch_rep_flow.py).
+
+Adding an op: add a builder to op_cases (or a make_<op> like make_conv3d) returning
+(shape text, (flops, bytes, fwd), (flops, bytes, fwdbwd)) and yield it under asn-bench's name.
 """
 
 import argparse
@@ -132,12 +138,147 @@ def make_conv3d(case, layout, device="cpu"):
     return shape, flops_fwd, flops_fwdbwd, bytes_fwd, bytes_fwdbwd, fwd, fwdbwd
 
 
-# op name -> (shape file, factory)
-OPS = {
-    "conv3d": ("conv3d.json", make_conv3d),
-}
+# ------------------------------------------------------------------------------------------------
+# bn_relu, max_pool, dense (benchmarks/shapes/ops.json), shared with pytorch_gpu_ops.py
 
-BEST_LAYOUT = {"onednn": "channels_last", "native": "ncdhw"}
+def _memory_format(layout):
+    return torch.channels_last_3d if layout == "channels_last" else torch.contiguous_format
+
+
+def _uniform(shape, g, lo, hi, device, layout=None):
+    t = torch.rand(*shape, generator=g) * (hi - lo) + lo
+    if layout is None:
+        return t.to(device=device)
+    return t.to(device=device, memory_format=_memory_format(layout))
+
+
+def make_bn_relu(c, layout, device):
+    """BN (training mode) + ReLU on x (N, C, T, H, W); flops and bytes as asn-bench counts them."""
+    n, t, h, w, ch = c["x"]
+    g = torch.Generator().manual_seed(1)
+    x = _uniform((n, ch, t, h, w), g, -1, 1, device, layout)
+    gamma = _uniform((ch,), g, 0.5, 1.5, device)
+    beta = _uniform((ch,), g, -0.5, 0.5, device)
+    rm, rv = torch.zeros(ch, device=device), torch.ones(ch, device=device)
+    dy = _uniform((n, ch, t, h, w), g, -1, 1, device, layout)
+    xg, gg, bg = (v.clone().requires_grad_() for v in (x, gamma, beta))
+
+    def fwd():
+        with torch.no_grad():
+            F.relu(F.batch_norm(x, rm, rv, gamma, beta, training=True, momentum=0.01, eps=1e-5))
+
+    def fwdbwd():
+        xg.grad = gg.grad = bg.grad = None
+        y = F.relu(F.batch_norm(xg, rm, rv, gg, bg, training=True, momentum=0.01, eps=1e-5))
+        y.backward(dy)
+
+    nel = x.numel()
+    shape = f"x {tuple(c['x'])} (training mode, ReLU)"
+    return shape, (nel * 6, 4.0 * nel * 2, fwd), (nel * 14, 4.0 * nel * 5, fwdbwd)
+
+
+def make_max_pool(c, layout, device):
+    """TF SAME max-pool (explicit -inf padding, then VALID) on x (N, C, T, H, W)."""
+    n, t, h, w, ch = c["x"]
+    k, s = c["kernel"], c["stride"]
+    g = torch.Generator().manual_seed(2)
+    x = _uniform((n, ch, t, h, w), g, 0, 1, device, layout)
+    pads = [same_pad(dim, kk, ss, 1) for dim, kk, ss in zip((t, h, w), k, s)]
+    flat = []
+    for before, after in reversed(pads):  # F.pad wants the last axis (W) first
+        flat += [before, after]
+
+    def pool(xx):
+        return F.max_pool3d(F.pad(xx, flat, value=float("-inf")), kernel_size=k, stride=s)
+
+    with torch.no_grad():
+        ys = pool(x).shape
+    dy = _uniform(tuple(ys), g, 0, 1, device, layout)
+    xg = x.clone().requires_grad_()
+
+    def fwd():
+        with torch.no_grad():
+            pool(x)
+
+    def fwdbwd():
+        xg.grad = None
+        pool(xg).backward(dy)
+
+    ny = 1
+    for d in ys:
+        ny *= d
+    kk = k[0] * k[1] * k[2]
+    shape = f"x {tuple(c['x'])} kernel {k} stride {s} SAME"
+    return shape, (ny * kk, 4.0 * (x.numel() + ny), fwd), (ny * kk, 8.0 * (x.numel() + ny), fwdbwd)
+
+
+def make_dense(c, layout, device):
+    """y = x w^T + b (F.linear); layout does not apply (2-D operands)."""
+    m, kin = c["x"]
+    kout = c["w"][0]
+    g = torch.Generator().manual_seed(3)
+    x = _uniform((m, kin), g, -1, 1, device)
+    w = _uniform((kout, kin), g, -1, 1, device)
+    b = _uniform((kout,), g, -1, 1, device)
+    dy = _uniform((m, kout), g, -1, 1, device)
+    xg, wg, bg = (v.clone().requires_grad_() for v in (x, w, b))
+
+    def fwd():
+        with torch.no_grad():
+            F.linear(x, w, b)
+
+    def fwdbwd():
+        xg.grad = wg.grad = bg.grad = None
+        F.linear(xg, wg, bg).backward(dy)
+
+    fl = 2.0 * m * kin * kout
+    by = 4.0 * (m * kin + kin * kout + m * kout)
+    shape = f"x ({m}, {kin}) w ({kout}, {kin}) + bias"
+    return shape, (fl, by, fwd), (3 * fl, 3 * by, fwdbwd)
+
+
+OP_BUILDERS = {"bn_relu": make_bn_relu, "max_pool": make_max_pool, "dense": make_dense}
+
+
+def op_cases(device="cpu"):
+    """Yields (name, group, build) for every case of ops.json's bn_relu, max_pool and dense groups.
+    name is "<group>/<case>" (asn-bench's CPU name; the CUDA baseline appends "_cuda"); build(layout)
+    makes the tensors on `device` and returns (shape text, (flops, bytes, fwd), (flops, bytes,
+    fwdbwd))."""
+    with open(os.path.join(SHAPES_DIR, "ops.json")) as f:
+        ops = json.load(f)
+    for group, builder in OP_BUILDERS.items():
+        for c in ops[group]:
+            yield (f"{group}/{c['name']}", group,
+                   lambda layout, c=c, builder=builder: builder(c, layout, device))
+
+
+def conv3d_cases(device="cpu"):
+    """The conv3d cases in op_cases' form."""
+    with open(os.path.join(SHAPES_DIR, "conv3d.json")) as f:
+        cases = json.load(f)["cases"]
+    for case in cases:
+        def build(layout, case=case):
+            shape, ff, fb, bf, bb, fwd, fwdbwd = make_conv3d(case, layout, device)
+            return shape, (ff, bf, fwd), (fb, bb, fwdbwd)
+        yield f"conv3d/{case['name']}", "conv3d", build
+
+
+def all_cases(device="cpu"):
+    yield from conv3d_cases(device)
+    yield from op_cases(device)
+
+
+# The layout "best" picks per op group and path, each the faster one on the shared 2-vCPU VM:
+# conv3d see docs/benchmarks.md; BN and max-pool run PyTorch's own kernels on both paths (oneDNN
+# is not used for them on the CPU) and were 1.3x to 10x faster channels-last than NCDHW
+# (2026-11-28, 2 threads; max-pool NCDHW 13 ms vs 1.4 ms on the stem case); dense is 2-D.
+BEST_LAYOUT = {"conv3d": {"onednn": "channels_last", "native": "ncdhw"}}
+DEFAULT_BEST_LAYOUT = "channels_last"
+
+
+def best_layout(group, impl):
+    return BEST_LAYOUT.get(group, {}).get(impl, DEFAULT_BEST_LAYOUT)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -191,42 +332,41 @@ def main():
     if not args.list:
         print(f"{'benchmark':<42} {'impl':<15} {'layout':<13} {'median ms':>10} {'min ms':>10} "
               f"{'GFLOP/s':>9} {'GB/s':>8}", file=sys.stderr)
-    for op, (shape_file, factory) in OPS.items():
-        with open(os.path.join(SHAPES_DIR, shape_file)) as f:
-            cases = json.load(f)["cases"]
-        for case in cases:
-            for pass_name in ("fwd", "fwdbwd"):
-                name = f"{op}/{case['name']}/{pass_name}"
-                if not pattern.search(name):
-                    continue
-                if args.list:
-                    print(name)
-                    continue
-                for impl in impls:
-                    layout = BEST_LAYOUT[impl] if args.layout == "best" else args.layout
-                    shape, ff, fb, bf, bb, fwd, fwdbwd = factory(case, layout)
-                    fn, flops, nbytes = (fwd, ff, bf) if pass_name == "fwd" else (fwdbwd, fb, bb)
-                    with torch.backends.mkldnn.flags(enabled=(impl == "onednn")):
-                        median, best = time_it(fn, args.warmup, args.repeats, clock)
-                    row = {
-                        "name": name, "group": op, "impl": f"pytorch-{impl}", "device": "cpu",
-                        "threads": args.threads, "shape": shape, "dtype": "f32",
-                        "median_ms": median, "min_ms": best,
-                        "gflops": flops / (median * 1e-3) * 1e-9,
-                        "gbps": nbytes / (median * 1e-3) * 1e-9,
-                        "repeats": args.repeats, "warmup": args.warmup, "clock": args.clock,
-                        "date": datetime.datetime.now(datetime.timezone.utc).strftime(
-                            "%Y-%m-%dT%H:%M:%SZ"),
-                        "host": host, "cpu": cpu, "torch": torch.__version__, "layout": layout,
-                    }
-                    print(f"{name:<42} {row['impl']:<15} {layout:<13} {median:>10.3f} "
-                          f"{best:>10.3f} {row['gflops']:>9.1f} {row['gbps']:>8.2f}",
-                          file=sys.stderr)
-                    line = json.dumps(row)
-                    print(line, flush=True)
-                    if out:
-                        out.write(line + "\n")
-                        out.flush()
+    for name, group, build in all_cases("cpu"):
+        passes = [p for p in ("fwd", "fwdbwd") if pattern.search(f"{name}/{p}")]
+        if not passes:
+            continue
+        if args.list:
+            for pass_name in passes:
+                print(f"{name}/{pass_name}")
+            continue
+        for impl in impls:
+            layout = best_layout(group, impl) if args.layout == "best" else args.layout
+            shape, fwd_spec, fwdbwd_spec = build(layout)
+            for pass_name in passes:
+                full = f"{name}/{pass_name}"
+                flops, nbytes, fn = fwd_spec if pass_name == "fwd" else fwdbwd_spec
+                with torch.backends.mkldnn.flags(enabled=(impl == "onednn")):
+                    median, best = time_it(fn, args.warmup, args.repeats, clock)
+                row = {
+                    "name": full, "group": group, "impl": f"pytorch-{impl}", "device": "cpu",
+                    "threads": args.threads, "shape": shape, "dtype": "f32",
+                    "median_ms": median, "min_ms": best,
+                    "gflops": flops / (median * 1e-3) * 1e-9,
+                    "gbps": nbytes / (median * 1e-3) * 1e-9,
+                    "repeats": args.repeats, "warmup": args.warmup, "clock": args.clock,
+                    "date": datetime.datetime.now(datetime.timezone.utc).strftime(
+                        "%Y-%m-%dT%H:%M:%SZ"),
+                    "host": host, "cpu": cpu, "torch": torch.__version__, "layout": layout,
+                }
+                print(f"{full:<42} {row['impl']:<15} {layout:<13} {median:>10.3f} "
+                      f"{best:>10.3f} {row['gflops']:>9.1f} {row['gbps']:>8.2f}",
+                      file=sys.stderr)
+                line = json.dumps(row)
+                print(line, flush=True)
+                if out:
+                    out.write(line + "\n")
+                    out.flush()
     if out:
         out.close()
 

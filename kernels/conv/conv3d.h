@@ -48,6 +48,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/shape.h"
 #include "kernels/common/padding.h"
@@ -101,24 +102,26 @@ void conv3d_backward_weight_cpu(const T* x, const Shape& x_shape, const T* dy, c
 #ifdef ASN_WITH_CUDA
 // The same three computations on CUDA device `device` (raw device pointers, same shapes and
 // parameters as the CPU functions, launched on asn::cuda::stream(device); outputs overwritten).
-// Implementation (conv3d_cudnn.cpp):
+// Implementation (conv3d_cudnn.cpp, conv3d_cudnn_plan.h):
 //   - 1x1x1 kernels with stride 1 and no padding are GEMMs over (N*T*H*W, C) rows and go to the
 //     cuBLASLt dense kernels (kernels/dense/dense.h): no algorithm search, bitwise reproducible.
-//   - everything else goes to cuDNN's convolution (legacy API, Nd descriptors). f32 runs in place
-//     on the channels-last tensors (x, y as NDHWC strides, w as a CUDNN_TENSOR_NHWC filter);
-//     f64, which cuDNN does not support channels-last, and any f32 problem for which cuDNN offers
-//     no channels-last algorithm, run on channels-first copies (conv3d_staging.h).
+//   - f64 (tests and gradient checks only) runs the direct kernels of conv3d_direct.h.
+//   - f32 runs a plan chosen on the problem's first call and cached per (device, direction,
+//     shapes, pads, strides, dilations, deterministic(), allow_tf32(), conv3d_cuda_path()):
+//     cuDNN's graph (backend) API or its legacy API, on our channels-last memory in place or on
+//     channels-first copies. Not deterministic: the candidates (up to 6 graph engine
+//     configurations and cudnnFind*Ex's legacy pick per layout) are timed on the real operands,
+//     staging copies included, and the fastest is kept. Deterministic: the first deterministic
+//     legacy heuristic result (channels-last, then channels-first), the same in every process.
+//     No candidate at all: the direct kernels (warned once per problem).
 //   - cuDNN pads symmetrically: per axis it gets min(before, after) (capped below the dilated
-//     kernel extent); the rest of the padding (TF SAME's extra pad after, explicit asymmetric
-//     pads) is written explicitly into a zero-padded copy of x, and backward data crops the
-//     padded gradient back. Backward weight pads x again rather than keeping the copy.
-//   - algorithms: cached per (device, direction, dtype, layout, shapes, pads, strides,
-//     dilations, deterministic(), allow_tf32()). In deterministic mode the first deterministic
-//     algorithm of cuDNN's heuristics (cudnnGet*_v7) whose workspace fits workspace_limit()
-//     (the same choice in every process); otherwise the fastest measured by cudnnFind*Ex within
-//     that workspace. f32 runs with CUDNN_FMA_MATH unless asn::allow_tf32() (then TF32 tensor
-//     cores may be used); f64 with the default math. Throws DeviceError naming conv3d, the
-//     shapes and the parameters when cuDNN has no usable algorithm.
+//     kernel extent); the rest (TF SAME's extra pad after, explicit asymmetric pads) is written
+//     explicitly into a zero-padded copy of x, and backward data crops the padded gradient back.
+//     Operands not 16-byte aligned are copied. Workspace: one growing buffer per device, at most
+//     asn::cuda::workspace_limit().
+//   - f32 never uses tensor cores unless asn::allow_tf32(), and never algorithms that
+//     down-convert. Throws DeviceError naming conv3d, the shapes and the parameters when the chosen
+//     plan fails.
 template <class T>
 void conv3d_forward_cuda(const T* x, const Shape& x_shape, const T* w, const Shape& w_shape,
                          const Conv3dParams& p, T* y, int device);
@@ -128,6 +131,26 @@ void conv3d_backward_data_cuda(const T* dy, const Shape& x_shape, const T* w, co
 template <class T>
 void conv3d_backward_weight_cuda(const T* x, const Shape& x_shape, const T* dy,
                                  const Shape& w_shape, const Conv3dParams& p, T* dw, int device);
+
+// Which implementation the f32 CUDA convolutions (not the pointwise ones) may use: automatic (the
+// fastest measured, see above) or only one path, for tests and diagnosis. A forced path with no
+// usable plan for a problem falls back to the direct kernels. The start-up value comes from
+// ASN_CONV_PATH: auto, graph, graph_cf, legacy, legacy_cf or direct.
+enum class Conv3dCudaPath {
+  automatic,
+  graph_channels_last,
+  graph_channels_first,
+  legacy_channels_last,
+  legacy_channels_first,
+  direct,
+};
+void set_conv3d_cuda_path(Conv3dCudaPath path);
+Conv3dCudaPath conv3d_cuda_path();
+
+// One line per plan chosen so far in this process, in order: the problem, the chosen plan, the
+// candidates' times and why other paths had none. The same lines go to the debug log, and to
+// stderr when ASN_CONV_LOG=1.
+std::vector<std::string> conv3d_cuda_plans();
 #endif
 
 // Multiply-accumulates of one forward pass (N*To*Ho*Wo*Cout*kT*kH*kW*Cin), for benchmarks.

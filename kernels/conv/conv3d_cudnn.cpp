@@ -1,34 +1,53 @@
 // conv3d on CUDA (see conv3d.h for the contract): pointwise convolutions through the cuBLASLt
-// dense kernels, everything else through cuDNN's convolution (legacy API, Nd descriptors).
+// dense kernels, f64 through the direct kernels, everything else through cuDNN.
 //
-// A cuDNN call sees:
-//   x  (N, Cin, D0, D1, D2)  with the input already padded by the explicit (asymmetric) part
-//   w  (Cout, Cin, k0, k1, k2)  as a CUDNN_TENSOR_NHWC filter (memory (Cout, k0, k1, k2, Cin)) or
-//                               a CUDNN_TENSOR_NCHW one on the channels-first path
-//   y  (N, Cout, O0, O1, O2)
-// where the tensor descriptors carry the strides of our channels-last memory (N, D0, D1, D2, C),
-// or of packed channels-first copies. cuDNN pads every axis symmetrically by sym = min(before,
-// after, extent - 1); the remainder (before - sym, after - sym) is explicit. The output length is
-// the same: (n + eb + ea + 2 sym - extent) / s + 1 = (n + before + after - extent) / s + 1.
+// Plans. Each problem (device, direction, dtype, shapes, pads, strides, dilations, the
+// deterministic and TF32 switches, the forced path) gets one plan, chosen on its first call and
+// cached: a cuDNN runner (conv3d_cudnn_plan.h) in one layout, or the direct kernels. A call then
+// only looks the plan up, stages what its layout needs, and runs it: no descriptor creation, no
+// output-dimension check, no workspace query per call. Candidates, in this order:
+//   graph channels-last    the backend API on our (N, T, H, W, C) memory, up to
+//                          kGraphCandidates engine configurations
+//   legacy channels-last   cudnnFind*Ex's pick
+//   graph channels-first   the same on packed (N, C, T, H, W) copies (staging copies timed in)
+//   legacy channels-first
+// Not deterministic: every candidate is timed on the real operands (one warm-up, then the best of
+// kTimedRuns, staging copies included) and the fastest kept, as PyTorch's cudnn.benchmark does.
+// Deterministic: the first legacy candidate that runs (the first deterministic heuristic result,
+// channels-last before channels-first: the same choice in every process), no timing.
+// When no candidate runs, the direct kernels of conv3d_direct.h compute it (slowly; warned once).
+// set_conv3d_cuda_path / ASN_CONV_PATH restrict the candidates to one path (tests, diagnosis).
 //
-// Copies (conv3d_staging.h) are made only where needed: the padded input; every operand on the
-// channels-first path; and any operand whose address is not 16-byte aligned (weights are views
-// into the flat parameter buffer at any offset; cuDNN's vectorised kernels want aligned rows), so
-// cuDNN always sees aligned pointers and a cached algorithm stays valid for every call.
+// Staging (conv3d_staging.h), only where needed: the explicitly padded input (cuDNN pads
+// symmetrically; TF SAME's extra pad after and explicit asymmetric pads are written into a copy,
+// the input gradient cropped back); every operand on a channels-first plan; and any operand whose
+// address is not 16-byte aligned (weights are views into the flat parameter buffer at any offset),
+// so cuDNN always sees aligned pointers and a cached plan stays valid for every call.
 //
-// Algorithm choice is cached per problem (see conv3d.h). A layout for which cuDNN offers no
-// usable algorithm, or whose chosen algorithm reports "not supported" when run, is remembered as
-// unusable and the next layout is tried (f32: channels-last, then channels-first).
+// Workspace: one buffer per device, grown to the largest any plan run so far (timed candidates
+// included) or Find asks for, at most asn::cuda::workspace_limit(); every call on the device's
+// stream reuses it (instead of a workspace block of a new size per call from the caching
+// allocator, which never splits blocks).
+//
+// Logging: the chosen plan of each problem, the candidates' times and why the others were not
+// available go to ASN_LOG_DEBUG, and to stderr when ASN_CONV_LOG=1 (read once).
 #ifdef ASN_WITH_CUDA
 
 #include <cudnn.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <climits>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "engine/cuda/cuda_check.h"
@@ -37,58 +56,14 @@
 #include "engine/runtime_flags.h"
 #include "engine/tensor.h"
 #include "kernels/conv/conv3d.h"
+#include "kernels/conv/conv3d_cudnn_plan.h"
 #include "kernels/conv/conv3d_direct.h"
 #include "kernels/conv/conv3d_staging.h"
 #include "kernels/dense/dense.h"
 
 namespace asn::kernels {
 
-namespace {
-
-constexpr size_t kAlignment = 16;  // bytes every operand handed to cuDNN is aligned to
-
-// ---- descriptors (RAII) ----
-
-class TensorDesc {
- public:
-  TensorDesc() { ASN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d_)); }
-  ~TensorDesc() { cudnnDestroyTensorDescriptor(d_); }
-  TensorDesc(const TensorDesc&) = delete;
-  TensorDesc& operator=(const TensorDesc&) = delete;
-  cudnnTensorDescriptor_t get() const { return d_; }
-
- private:
-  cudnnTensorDescriptor_t d_ = nullptr;
-};
-
-class FilterDesc {
- public:
-  FilterDesc() { ASN_CUDNN_CHECK(cudnnCreateFilterDescriptor(&d_)); }
-  ~FilterDesc() { cudnnDestroyFilterDescriptor(d_); }
-  FilterDesc(const FilterDesc&) = delete;
-  FilterDesc& operator=(const FilterDesc&) = delete;
-  cudnnFilterDescriptor_t get() const { return d_; }
-
- private:
-  cudnnFilterDescriptor_t d_ = nullptr;
-};
-
-class ConvDesc {
- public:
-  ConvDesc() { ASN_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&d_)); }
-  ~ConvDesc() { cudnnDestroyConvolutionDescriptor(d_); }
-  ConvDesc(const ConvDesc&) = delete;
-  ConvDesc& operator=(const ConvDesc&) = delete;
-  cudnnConvolutionDescriptor_t get() const { return d_; }
-
- private:
-  cudnnConvolutionDescriptor_t d_ = nullptr;
-};
-
-// ---- geometry ----
-
-enum class Layout { channels_last = 0, channels_first = 1 };
-enum class Direction { forward = 0, backward_data = 1, backward_weight = 2 };
+namespace conv_cuda {
 
 const char* direction_name(Direction d) {
   switch (d) {
@@ -102,31 +77,27 @@ const char* direction_name(Direction d) {
   return "?";
 }
 
-int64_t volume(const Dims3& d) { return d[0] * d[1] * d[2]; }
+const char* layout_name(Layout l) {
+  return l == Layout::channels_last ? "channels-last" : "channels-first";
+}
 
-struct Geometry {
-  int64_t N = 0, Cin = 0, Cout = 0;
-  Dims3 in{}, k{}, out{};  // input, kernel and output sizes along (T, H, W)
-  Dims3 stride{}, dilation{};
-  Dims3 sym{};                          // symmetric pad handed to cuDNN
-  Dims3 extra_before{}, extra_after{};  // explicit padding of the staged input
-  Dims3 staged{};                       // input sizes after the explicit padding
+bool not_supported(cudnnStatus_t st) {
+  return CUDNN_STATUS_CATEGORY(st) == CUDNN_STATUS_NOT_SUPPORTED;
+}
 
-  bool padded() const {
-    for (int a = 0; a < 3; ++a)
-      if (extra_before[a] != 0 || extra_after[a] != 0) return true;
-    return false;
+bool Geometry::padded() const {
+  for (int a = 0; a < 3; ++a)
+    if (extra_before[a] != 0 || extra_after[a] != 0) return true;
+  return false;
+}
+
+bool Geometry::pointwise(const Conv3dParams& p) const {
+  for (int a = 0; a < 3; ++a) {
+    if (k[a] != 1 || stride[a] != 1 || p.pad[a].before != 0 || p.pad[a].after != 0) return false;
   }
-  // A 1x1x1 kernel, stride 1, no padding: a GEMM over (N*T*H*W, C) rows.
-  bool pointwise(const Conv3dParams& p) const {
-    for (int a = 0; a < 3; ++a) {
-      if (k[a] != 1 || stride[a] != 1 || p.pad[a].before != 0 || p.pad[a].after != 0) return false;
-    }
-    return true;
-  }
-};
+  return true;
+}
 
-// Checks the shapes and parameters (conv3d errors) and splits the padding.
 Geometry make_geometry(const Shape& x_shape, const Shape& w_shape, const Conv3dParams& p) {
   const Shape y_shape = p.output_shape(x_shape, w_shape);
   Geometry g;
@@ -147,6 +118,104 @@ Geometry make_geometry(const Shape& x_shape, const Shape& w_shape, const Conv3dP
   }
   return g;
 }
+
+}  // namespace conv_cuda
+
+namespace {
+
+using conv_cuda::CudnnRunner;
+using conv_cuda::Direction;
+using conv_cuda::direction_name;
+using conv_cuda::Geometry;
+using conv_cuda::Layout;
+using conv_cuda::layout_name;
+using conv_cuda::Operands;
+using conv_cuda::ProblemSpec;
+using conv_cuda::volume;
+
+constexpr size_t kAlignment = 16;  // bytes every operand handed to cuDNN is aligned to
+// Tuning cost per new problem and direction: (2 * kGraphCandidates + 2) candidates run
+// 1 + kTimedRuns times each, plus cudnnFind in two layouts (tens of ms for AssembleNet sizes; a
+// network with ~100 conv problems tunes for seconds on its first step).
+constexpr int kGraphCandidates = 6;  // engine configurations timed per graph layout
+constexpr int kTimedRuns = 2;        // timed runs per candidate (after one warm-up)
+
+// ---- switches ----
+
+Conv3dCudaPath path_from_env() {
+  const char* v = std::getenv("ASN_CONV_PATH");
+  if (v == nullptr || *v == '\0' || std::strcmp(v, "auto") == 0) return Conv3dCudaPath::automatic;
+  if (std::strcmp(v, "graph") == 0) return Conv3dCudaPath::graph_channels_last;
+  if (std::strcmp(v, "graph_cf") == 0) return Conv3dCudaPath::graph_channels_first;
+  if (std::strcmp(v, "legacy") == 0) return Conv3dCudaPath::legacy_channels_last;
+  if (std::strcmp(v, "legacy_cf") == 0) return Conv3dCudaPath::legacy_channels_first;
+  if (std::strcmp(v, "direct") == 0) return Conv3dCudaPath::direct;
+  ASN_LOG_WARN(
+      "conv3d: ignoring ASN_CONV_PATH='{}' (auto, graph, graph_cf, legacy, legacy_cf, "
+      "direct)",
+      v);
+  return Conv3dCudaPath::automatic;
+}
+
+std::mutex g_path_mutex;
+Conv3dCudaPath& path_setting() {
+  static Conv3dCudaPath path = path_from_env();
+  return path;
+}
+
+bool log_to_stderr() {
+  static const bool on = [] {
+    const char* v = std::getenv("ASN_CONV_LOG");
+    return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
+const char* path_name(Conv3dCudaPath p) {
+  switch (p) {
+    case Conv3dCudaPath::automatic:
+      return "auto";
+    case Conv3dCudaPath::graph_channels_last:
+      return "graph channels-last";
+    case Conv3dCudaPath::graph_channels_first:
+      return "graph channels-first";
+    case Conv3dCudaPath::legacy_channels_last:
+      return "legacy channels-last";
+    case Conv3dCudaPath::legacy_channels_first:
+      return "legacy channels-first";
+    case Conv3dCudaPath::direct:
+      return "direct";
+  }
+  return "?";
+}
+
+bool is_graph(Conv3dCudaPath p) {
+  return p == Conv3dCudaPath::graph_channels_last || p == Conv3dCudaPath::graph_channels_first;
+}
+
+Layout layout_of(Conv3dCudaPath p) {
+  return p == Conv3dCudaPath::graph_channels_first || p == Conv3dCudaPath::legacy_channels_first
+             ? Layout::channels_first
+             : Layout::channels_last;
+}
+
+// ---- workspace: one growing buffer per device ----
+
+std::mutex g_workspace_mutex;
+
+void* shared_workspace(int device, size_t bytes) {
+  static std::map<int, Tensor> buffers;
+  if (bytes == 0) return nullptr;
+  std::lock_guard<std::mutex> lock(g_workspace_mutex);
+  Tensor& t = buffers[device];
+  if (!t.defined() || static_cast<size_t>(t.numel()) < bytes) {
+    t = Tensor();  // back to the cache first: the stream orders its reuse after queued work
+    t = asn::cuda::workspace(device, bytes);
+  }
+  return t.raw_data();
+}
+
+// ---- geometry checks ----
 
 // cuDNN's legacy API takes int sizes and addresses at most INT_MAX elements per tensor.
 void check_int_limits(const Geometry& g, const Shape& x_shape, const Shape& w_shape,
@@ -172,334 +241,6 @@ cudnnDataType_t cudnn_type<double>() {
   return CUDNN_DATA_DOUBLE;
 }
 
-// Layouts to try, in order: cuDNN has channels-last (NHWC filter) convolutions for f32 but not
-// for f64.
-template <class T>
-std::vector<Layout> layouts_for() {
-  // f32 runs in place in our channels-last layout; when cuDNN has no algorithm for that (or for
-  // f64, where its channels-first path gave wrong results on an H200), the direct kernels of
-  // conv3d_direct.h run instead (see fallback below).
-  return {Layout::channels_last};
-}
-
-// (n, c, s0, s1, s2) with the strides of the layout's packed memory.
-void set_tensor(const TensorDesc& d, cudnnDataType_t dt, Layout layout, int64_t n, int64_t c,
-                const Dims3& s) {
-  const int dims[5] = {static_cast<int>(n), static_cast<int>(c), static_cast<int>(s[0]),
-                       static_cast<int>(s[1]), static_cast<int>(s[2])};
-  int strides[5];
-  if (layout == Layout::channels_last) {
-    strides[1] = 1;
-    strides[4] = static_cast<int>(c);
-    strides[3] = static_cast<int>(s[2] * c);
-    strides[2] = static_cast<int>(s[1] * s[2] * c);
-    strides[0] = static_cast<int>(s[0] * s[1] * s[2] * c);
-  } else {
-    strides[4] = 1;
-    strides[3] = static_cast<int>(s[2]);
-    strides[2] = static_cast<int>(s[1] * s[2]);
-    strides[1] = static_cast<int>(s[0] * s[1] * s[2]);
-    strides[0] = static_cast<int>(c * s[0] * s[1] * s[2]);
-  }
-  ASN_CUDNN_CHECK(cudnnSetTensorNdDescriptor(d.get(), dt, 5, dims, strides));
-}
-
-// The descriptors of one convolution in one layout, and the switches it runs under.
-struct Problem {
-  const Geometry& g;
-  Layout layout;
-  cudnnDataType_t dtype;
-  int device;
-  bool deterministic;
-  bool fma_only;  // f32 without TF32
-  TensorDesc x, y;
-  FilterDesc w;
-  ConvDesc conv;
-
-  Problem(const Geometry& geo, Layout l, cudnnDataType_t dt, int dev)
-      : g(geo),
-        layout(l),
-        dtype(dt),
-        device(dev),
-        deterministic(asn::deterministic()),
-        fma_only(dt == CUDNN_DATA_FLOAT && !asn::allow_tf32()) {
-    set_tensor(x, dtype, layout, g.N, g.Cin, g.staged);
-    set_tensor(y, dtype, layout, g.N, g.Cout, g.out);
-    const int wdims[5] = {static_cast<int>(g.Cout), static_cast<int>(g.Cin),
-                          static_cast<int>(g.k[0]), static_cast<int>(g.k[1]),
-                          static_cast<int>(g.k[2])};
-    ASN_CUDNN_CHECK(cudnnSetFilterNdDescriptor(
-        w.get(), dtype, layout == Layout::channels_last ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW, 5,
-        wdims));
-    int pad[3], stride[3], dilation[3];
-    for (int a = 0; a < 3; ++a) {
-      pad[a] = static_cast<int>(g.sym[a]);
-      stride[a] = static_cast<int>(g.stride[a]);
-      dilation[a] = static_cast<int>(g.dilation[a]);
-    }
-    ASN_CUDNN_CHECK(cudnnSetConvolutionNdDescriptor(conv.get(), 3, pad, stride, dilation,
-                                                    CUDNN_CROSS_CORRELATION, dtype));
-    ASN_CUDNN_CHECK(
-        cudnnSetConvolutionMathType(conv.get(), fma_only ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH));
-    // cuDNN's output shape must be ours (a mismatch would be a bug in the padding split).
-    int od[5];
-    ASN_CUDNN_CHECK(cudnnGetConvolutionNdForwardOutputDim(conv.get(), x.get(), w.get(), 5, od));
-    const int64_t want[5] = {g.N, g.Cout, g.out[0], g.out[1], g.out[2]};
-    for (int i = 0; i < 5; ++i) {
-      if (od[i] != want[i]) {
-        ASN_THROW(DeviceError,
-                  "conv3d: cuDNN's output dims ({}, {}, {}, {}, {}) differ from the expected "
-                  "({}, {}, {}, {}, {}) (staged input ({}, {}, {}), symmetric pads ({}, {}, {}))",
-                  od[0], od[1], od[2], od[3], od[4], want[0], want[1], want[2], want[3], want[4],
-                  g.staged[0], g.staged[1], g.staged[2], pad[0], pad[1], pad[2]);
-      }
-    }
-  }
-};
-
-// Device pointers of one call as cuDNN sees them: x (or dx), w (or dw), y (or dy).
-struct Operands {
-  void* x;
-  void* w;
-  void* y;
-};
-
-// ---- algorithm choice ----
-
-struct AlgoChoice {
-  bool usable = false;
-  int algo = 0;
-  size_t workspace = 0;
-  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
-};
-
-using AlgoKey = std::array<int64_t, 24>;
-
-AlgoKey make_key(const Problem& pb, Direction dir) {
-  const Geometry& g = pb.g;
-  // clang-format off
-  return AlgoKey{pb.device, static_cast<int64_t>(dir), static_cast<int64_t>(pb.dtype),
-                 static_cast<int64_t>(pb.layout), pb.deterministic, pb.fma_only,
-                 g.N, g.Cin, g.Cout,
-                 g.staged[0], g.staged[1], g.staged[2],
-                 g.k[0], g.k[1], g.k[2],
-                 g.sym[0], g.sym[1], g.sym[2],
-                 g.stride[0], g.stride[1], g.stride[2],
-                 g.dilation[0], g.dilation[1], g.dilation[2]};
-  // clang-format on
-}
-
-std::mutex g_cache_mutex;
-std::map<AlgoKey, AlgoChoice>& algo_cache() {
-  static std::map<AlgoKey, AlgoChoice> cache;
-  return cache;
-}
-
-bool cache_lookup(const AlgoKey& key, AlgoChoice* out) {
-  std::lock_guard<std::mutex> lock(g_cache_mutex);
-  auto it = algo_cache().find(key);
-  if (it == algo_cache().end()) return false;
-  *out = it->second;
-  return true;
-}
-
-void cache_store(const AlgoKey& key, const AlgoChoice& c) {
-  std::lock_guard<std::mutex> lock(g_cache_mutex);
-  algo_cache()[key] = c;
-}
-
-bool known_unusable(const AlgoKey& key) {
-  AlgoChoice c;
-  return cache_lookup(key, &c) && !c.usable;
-}
-
-bool not_supported(cudnnStatus_t st) {
-  return CUDNN_STATUS_CATEGORY(st) == CUDNN_STATUS_NOT_SUPPORTED;
-}
-
-// The cuDNN entry points of each direction, behind one interface.
-struct ForwardOps {
-  using Perf = cudnnConvolutionFwdAlgoPerf_t;
-  static constexpr int kPlainAlgo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
-  static int max_count(cudnnHandle_t h) {
-    int n = 0;
-    ASN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &n));
-    return n;
-  }
-  static cudnnStatus_t heuristics(cudnnHandle_t h, const Problem& p, int n, int* got, Perf* r) {
-    return cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.get(), p.w.get(), p.conv.get(), p.y.get(),
-                                                  n, got, r);
-  }
-  static cudnnStatus_t find(cudnnHandle_t h, const Problem& p, const Operands& o, int n, int* got,
-                            Perf* r, void* ws, size_t bytes) {
-    return cudnnFindConvolutionForwardAlgorithmEx(h, p.x.get(), o.x, p.w.get(), o.w, p.conv.get(),
-                                                  p.y.get(), o.y, n, got, r, ws, bytes);
-  }
-  static cudnnStatus_t run(cudnnHandle_t h, const Problem& p, const Operands& o, int algo, void* ws,
-                           size_t bytes, const void* alpha, const void* beta) {
-    return cudnnConvolutionForward(h, alpha, p.x.get(), o.x, p.w.get(), o.w, p.conv.get(),
-                                   static_cast<cudnnConvolutionFwdAlgo_t>(algo), ws, bytes, beta,
-                                   p.y.get(), o.y);
-  }
-  static cudnnStatus_t workspace_size(cudnnHandle_t h, const Problem& p, int algo, size_t* bytes) {
-    return cudnnGetConvolutionForwardWorkspaceSize(h, p.x.get(), p.w.get(), p.conv.get(), p.y.get(),
-                                                   static_cast<cudnnConvolutionFwdAlgo_t>(algo),
-                                                   bytes);
-  }
-};
-
-struct BackwardDataOps {
-  using Perf = cudnnConvolutionBwdDataAlgoPerf_t;
-  static constexpr int kPlainAlgo = CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
-  static int max_count(cudnnHandle_t h) {
-    int n = 0;
-    ASN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &n));
-    return n;
-  }
-  static cudnnStatus_t heuristics(cudnnHandle_t h, const Problem& p, int n, int* got, Perf* r) {
-    return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.w.get(), p.y.get(), p.conv.get(),
-                                                       p.x.get(), n, got, r);
-  }
-  static cudnnStatus_t find(cudnnHandle_t h, const Problem& p, const Operands& o, int n, int* got,
-                            Perf* r, void* ws, size_t bytes) {
-    return cudnnFindConvolutionBackwardDataAlgorithmEx(
-        h, p.w.get(), o.w, p.y.get(), o.y, p.conv.get(), p.x.get(), o.x, n, got, r, ws, bytes);
-  }
-  static cudnnStatus_t run(cudnnHandle_t h, const Problem& p, const Operands& o, int algo, void* ws,
-                           size_t bytes, const void* alpha, const void* beta) {
-    return cudnnConvolutionBackwardData(h, alpha, p.w.get(), o.w, p.y.get(), o.y, p.conv.get(),
-                                        static_cast<cudnnConvolutionBwdDataAlgo_t>(algo), ws, bytes,
-                                        beta, p.x.get(), o.x);
-  }
-  static cudnnStatus_t workspace_size(cudnnHandle_t h, const Problem& p, int algo, size_t* bytes) {
-    return cudnnGetConvolutionBackwardDataWorkspaceSize(
-        h, p.w.get(), p.y.get(), p.conv.get(), p.x.get(),
-        static_cast<cudnnConvolutionBwdDataAlgo_t>(algo), bytes);
-  }
-};
-
-struct BackwardWeightOps {
-  using Perf = cudnnConvolutionBwdFilterAlgoPerf_t;
-  static constexpr int kPlainAlgo = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
-  static int max_count(cudnnHandle_t h) {
-    int n = 0;
-    ASN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &n));
-    return n;
-  }
-  static cudnnStatus_t heuristics(cudnnHandle_t h, const Problem& p, int n, int* got, Perf* r) {
-    return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.x.get(), p.y.get(), p.conv.get(),
-                                                         p.w.get(), n, got, r);
-  }
-  static cudnnStatus_t find(cudnnHandle_t h, const Problem& p, const Operands& o, int n, int* got,
-                            Perf* r, void* ws, size_t bytes) {
-    return cudnnFindConvolutionBackwardFilterAlgorithmEx(
-        h, p.x.get(), o.x, p.y.get(), o.y, p.conv.get(), p.w.get(), o.w, n, got, r, ws, bytes);
-  }
-  static cudnnStatus_t run(cudnnHandle_t h, const Problem& p, const Operands& o, int algo, void* ws,
-                           size_t bytes, const void* alpha, const void* beta) {
-    return cudnnConvolutionBackwardFilter(h, alpha, p.x.get(), o.x, p.y.get(), o.y, p.conv.get(),
-                                          static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo), ws,
-                                          bytes, beta, p.w.get(), o.w);
-  }
-  static cudnnStatus_t workspace_size(cudnnHandle_t h, const Problem& p, int algo, size_t* bytes) {
-    return cudnnGetConvolutionBackwardFilterWorkspaceSize(
-        h, p.x.get(), p.y.get(), p.conv.get(), p.w.get(),
-        static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo), bytes);
-  }
-};
-
-// The cached choice for `key`, or a new one: in deterministic mode the first deterministic
-// heuristic result that fits the workspace cap (the same in every process); otherwise the
-// fastest algorithm cudnnFind*Ex measures within the largest workspace a heuristic result asks
-// for (capped), falling back to the heuristics if measuring fails. f32 without TF32 always runs
-// with CUDNN_FMA_MATH (cuDNN may report the default math for FMA algorithms); otherwise with the
-// math type the result was obtained with.
-template <class Ops>
-AlgoChoice choose(cudnnHandle_t h, const Problem& pb, const Operands& o, const AlgoKey& key) {
-  AlgoChoice c;
-  if (cache_lookup(key, &c)) return c;
-  const size_t limit = asn::cuda::workspace_limit();
-  const int count = std::max(1, Ops::max_count(h));
-  std::vector<typename Ops::Perf> heur(static_cast<size_t>(count));
-  int got = 0;
-  const cudnnStatus_t hst = Ops::heuristics(h, pb, count, &got, heur.data());
-  if (not_supported(hst)) {
-    cache_store(key, c);  // no algorithm in this layout
-    return c;
-  }
-  ASN_CUDNN_CHECK(hst);
-  // ALLOW_CONVERSION would let cuDNN round f32 down to f16/bf16: never wanted.
-  auto usable = [&](const typename Ops::Perf& r) {
-    return r.status == CUDNN_STATUS_SUCCESS && r.memory <= limit &&
-           (!pb.deterministic || r.determinism == CUDNN_DETERMINISTIC) &&
-           r.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-  };
-  auto take_first = [&](const std::vector<typename Ops::Perf>& rs, int n) {
-    for (int i = 0; i < n; ++i) {
-      const typename Ops::Perf& r = rs[static_cast<size_t>(i)];
-      if (!usable(r)) continue;
-      c.usable = true;
-      c.algo = static_cast<int>(r.algo);
-      c.workspace = r.memory;
-      c.math = pb.fma_only ? CUDNN_FMA_MATH : r.mathType;
-      return;
-    }
-  };
-  if (!pb.deterministic) {
-    size_t bytes = 0;
-    for (int i = 0; i < got; ++i) {
-      const typename Ops::Perf& r = heur[static_cast<size_t>(i)];
-      if (r.status == CUDNN_STATUS_SUCCESS && r.memory <= limit) bytes = std::max(bytes, r.memory);
-    }
-    Tensor ws;
-    if (bytes > 0) ws = asn::cuda::workspace(pb.device, bytes);
-    std::vector<typename Ops::Perf> found(static_cast<size_t>(count));
-    int nfound = 0;
-    const cudnnStatus_t fst = Ops::find(h, pb, o, count, &nfound, found.data(),
-                                        bytes > 0 ? ws.raw_data() : nullptr, bytes);
-    if (fst == CUDNN_STATUS_SUCCESS) take_first(found, nfound);
-  }
-  if (!c.usable) take_first(heur, got);
-  cache_store(key, c);
-  return c;
-}
-
-// Runs one direction with the chosen algorithm. False when this layout has no usable algorithm
-// (remembered), so the caller tries the next layout.
-template <class Ops, class T>
-bool execute(const Problem& pb, const Operands& o, Direction dir) {
-  cudnnHandle_t h = asn::cuda::cudnn_handle(pb.device);
-  const AlgoKey key = make_key(pb, dir);
-  const AlgoChoice c = choose<Ops>(h, pb, o, key);
-  if (!c.usable) return false;
-  ASN_CUDNN_CHECK(cudnnSetConvolutionMathType(pb.conv.get(), c.math));
-  // The algorithm's own workspace query under the math type it runs with, in case it asks for
-  // more than the search reported.
-  size_t bytes = c.workspace, queried = 0;
-  if (Ops::workspace_size(h, pb, c.algo, &queried) == CUDNN_STATUS_SUCCESS) {
-    bytes = std::max(bytes, queried);
-  }
-  Tensor ws;  // kept alive until the call is queued; the stream orders any reuse after it
-  void* ws_ptr = nullptr;
-  if (bytes > 0) {
-    ws = asn::cuda::workspace(pb.device, bytes);
-    ws_ptr = ws.raw_data();
-  }
-  const T alpha = T(1), beta = T(0);  // beta 0: the output is not read (poison-safe)
-  const cudnnStatus_t st = Ops::run(h, pb, o, c.algo, ws_ptr, bytes, &alpha, &beta);
-  if (not_supported(st)) {
-    cache_store(key, AlgoChoice{});
-    return false;
-  }
-  if (st != CUDNN_STATUS_SUCCESS) {
-    ASN_THROW(DeviceError, "conv3d: cuDNN {} (algorithm {}, {} layout) failed: {}",
-              direction_name(dir), c.algo,
-              pb.layout == Layout::channels_last ? "channels-last" : "channels-first",
-              cudnnGetErrorString(st));
-  }
-  return true;
-}
-
 // ---- staging ----
 
 bool aligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % kAlignment == 0; }
@@ -510,8 +251,8 @@ Tensor device_buffer(int64_t numel, int device) {
 }
 
 template <class T>
-T* ptr_or(const Tensor& staged, T* fallback) {
-  return staged.defined() ? staged.data<T>() : fallback;
+void* ptr_or(const Tensor& staged, const T* fallback) {
+  return staged.defined() ? staged.raw_data() : const_cast<T*>(fallback);
 }
 
 // A copy of an (n, ..., c) channels-last tensor in `layout` (n, c, spatial d), or undefined when
@@ -595,59 +336,319 @@ void unstage_input_grad(const Geometry& g, Layout layout, const Tensor& staged, 
   conv3d_stage_cuda<T>(staged.data<T>(), s, dx, device);
 }
 
-// ---- the three directions in one layout ----
-
+// The caller's channels-last operands of one direction:
+//   forward          a = x,  b = w,  out = y
+//   backward data    a = dy, b = w,  out = dx
+//   backward weight  a = x,  b = dy, out = dw
 template <class T>
-bool forward_in(Layout layout, const Geometry& g, const T* x, const T* w, T* y, int device) {
-  const Problem pb(g, layout, cudnn_type<T>(), device);
-  if (known_unusable(make_key(pb, Direction::forward))) return false;
-  const Tensor xs = stage_input<T>(g, layout, x, device);
-  const Tensor wst = stage_in<T>(w, g.Cout, g.Cin, g.k, layout, device);
-  const Tensor ys = stage_out<T>(y, g.N * g.Cout * volume(g.out), layout, device);
-  const Operands o{ptr_or(xs, const_cast<T*>(x)), ptr_or(wst, const_cast<T*>(w)), ptr_or(ys, y)};
-  if (!execute<ForwardOps, T>(pb, o, Direction::forward)) return false;
-  unstage_out<T>(ys, g.N, g.Cout, g.out, layout, y, device);
-  return true;
+struct Call {
+  Direction dir;
+  const T* a;
+  const T* b;
+  T* out;
+  int device;
+};
+
+// The operands of one call staged for `layout`; finish() copies a staged output back.
+template <class T>
+class StagedOperands {
+ public:
+  StagedOperands(const Geometry& g, Layout layout, const Call<T>& c)
+      : g_(g), layout_(layout), c_(c) {
+    const int dev = c.device;
+    switch (c.dir) {
+      case Direction::forward:
+        in_a_ = stage_input<T>(g, layout, c.a, dev);
+        in_b_ = stage_in<T>(c.b, g.Cout, g.Cin, g.k, layout, dev);
+        out_ = stage_out<T>(c.out, g.N * g.Cout * volume(g.out), layout, dev);
+        o_ = Operands{ptr_or(in_a_, c.a), ptr_or(in_b_, c.b), ptr_or(out_, c.out)};
+        break;
+      case Direction::backward_data:
+        in_a_ = stage_in<T>(c.a, g.N, g.Cout, g.out, layout, dev);
+        in_b_ = stage_in<T>(c.b, g.Cout, g.Cin, g.k, layout, dev);
+        out_ = stage_input_grad<T>(g, layout, c.out, dev);
+        o_ = Operands{ptr_or(out_, c.out), ptr_or(in_b_, c.b), ptr_or(in_a_, c.a)};
+        break;
+      case Direction::backward_weight:
+        in_a_ = stage_input<T>(g, layout, c.a, dev);
+        in_b_ = stage_in<T>(c.b, g.N, g.Cout, g.out, layout, dev);
+        out_ = stage_out<T>(c.out, g.Cout * g.Cin * volume(g.k), layout, dev);
+        o_ = Operands{ptr_or(in_a_, c.a), ptr_or(out_, c.out), ptr_or(in_b_, c.b)};
+        break;
+    }
+  }
+
+  const Operands& operands() const { return o_; }
+
+  void finish() const {
+    switch (c_.dir) {
+      case Direction::forward:
+        unstage_out<T>(out_, g_.N, g_.Cout, g_.out, layout_, c_.out, c_.device);
+        break;
+      case Direction::backward_data:
+        unstage_input_grad<T>(g_, layout_, out_, c_.out, c_.device);
+        break;
+      case Direction::backward_weight:
+        unstage_out<T>(out_, g_.Cout, g_.Cin, g_.k, layout_, c_.out, c_.device);
+        break;
+    }
+  }
+
+ private:
+  const Geometry& g_;
+  Layout layout_;
+  Call<T> c_;
+  Tensor in_a_, in_b_, out_;  // kept alive until the work is queued
+  Operands o_;
+};
+
+// ---- plans ----
+
+struct Plan {
+  bool direct = false;  // the direct kernels
+  Layout layout = Layout::channels_last;
+  std::unique_ptr<CudnnRunner> runner;
+  std::string label;  // "graph channels-last engine 12" / "direct kernels"
+};
+
+using PlanKey = std::array<int64_t, 30>;
+
+PlanKey make_key(const Geometry& g, Direction dir, cudnnDataType_t dtype, int device,
+                 bool deterministic, bool fma_only, Conv3dCudaPath path) {
+  // clang-format off
+  return PlanKey{device, static_cast<int64_t>(dir), static_cast<int64_t>(dtype), deterministic,
+                 fma_only, static_cast<int64_t>(path),
+                 g.N, g.Cin, g.Cout,
+                 g.in[0], g.in[1], g.in[2],
+                 g.k[0], g.k[1], g.k[2],
+                 g.stride[0], g.stride[1], g.stride[2],
+                 g.dilation[0], g.dilation[1], g.dilation[2],
+                 g.sym[0], g.sym[1], g.sym[2],
+                 g.extra_before[0], g.extra_before[1], g.extra_before[2],
+                 g.extra_after[0], g.extra_after[1], g.extra_after[2]};
+  // clang-format on
 }
 
-template <class T>
-bool backward_data_in(Layout layout, const Geometry& g, const T* dy, const T* w, T* dx,
-                      int device) {
-  const Problem pb(g, layout, cudnn_type<T>(), device);
-  if (known_unusable(make_key(pb, Direction::backward_data))) return false;
-  const Tensor dys = stage_in<T>(dy, g.N, g.Cout, g.out, layout, device);
-  const Tensor wst = stage_in<T>(w, g.Cout, g.Cin, g.k, layout, device);
-  const Tensor dxs = stage_input_grad<T>(g, layout, dx, device);
-  const Operands o{ptr_or(dxs, dx), ptr_or(wst, const_cast<T*>(w)),
-                   ptr_or(dys, const_cast<T*>(dy))};
-  if (!execute<BackwardDataOps, T>(pb, o, Direction::backward_data)) return false;
-  unstage_input_grad<T>(g, layout, dxs, dx, device);
-  return true;
+std::mutex g_plan_mutex;
+std::map<PlanKey, std::shared_ptr<const Plan>>& plan_cache() {
+  static std::map<PlanKey, std::shared_ptr<const Plan>> cache;
+  return cache;
+}
+std::vector<std::string>& plan_log() {
+  static std::vector<std::string> log;
+  return log;
 }
 
-template <class T>
-bool backward_weight_in(Layout layout, const Geometry& g, const T* x, const T* dy, T* dw,
-                        int device) {
-  const Problem pb(g, layout, cudnn_type<T>(), device);
-  if (known_unusable(make_key(pb, Direction::backward_weight))) return false;
-  const Tensor xs = stage_input<T>(g, layout, x, device);
-  const Tensor dys = stage_in<T>(dy, g.N, g.Cout, g.out, layout, device);
-  const Tensor dws = stage_out<T>(dw, g.Cout * g.Cin * volume(g.k), layout, device);
-  const Operands o{ptr_or(xs, const_cast<T*>(x)), ptr_or(dws, dw), ptr_or(dys, const_cast<T*>(dy))};
-  if (!execute<BackwardWeightOps, T>(pb, o, Direction::backward_weight)) return false;
-  unstage_out<T>(dws, g.Cout, g.Cin, g.k, layout, dw, device);
-  return true;
+std::shared_ptr<const Plan> cached_plan(const PlanKey& key) {
+  std::lock_guard<std::mutex> lock(g_plan_mutex);
+  auto it = plan_cache().find(key);
+  return it == plan_cache().end() ? nullptr : it->second;
 }
 
-// cuDNN offered no usable channels-last algorithm: the direct kernels compute it (slowly).
-void warn_direct_fallback(Direction dir, const Shape& x_shape, const Shape& w_shape, const Conv3dParams& p) {
-  if (asn::deterministic()) {
-    ASN_LOG_WARN("conv3d: no deterministic cuDNN {} algorithm for input {} kernel {} ({}); using the direct "
-                 "kernels", direction_name(dir), x_shape.str(), w_shape.str(), p.str());
+void store_plan(const PlanKey& key, std::shared_ptr<const Plan> plan, const std::string& line) {
+  {
+    std::lock_guard<std::mutex> lock(g_plan_mutex);
+    plan_cache()[key] = std::move(plan);
+    plan_log().push_back(line);
+  }
+  ASN_LOG_DEBUG("{}", line);
+  if (log_to_stderr()) std::fprintf(stderr, "[conv3d] %s\n", line.c_str());
+}
+
+// Runs a cuDNN plan: stages, executes, copies a staged output back. Returns cuDNN's status.
+template <class T>
+cudnnStatus_t run_cudnn(const Plan& plan, const Geometry& g, const Call<T>& c) {
+  const StagedOperands<T> ops(g, plan.layout, c);
+  void* ws = shared_workspace(c.device, plan.runner->workspace_bytes());
+  const cudnnStatus_t st = plan.runner->run(asn::cuda::cudnn_handle(c.device), ops.operands(), ws);
+  if (st == CUDNN_STATUS_SUCCESS) ops.finish();
+  return st;
+}
+
+// The best of kTimedRuns timed runs after one warm-up, in ms of device time (staging included);
+// infinity when the plan fails to run.
+template <class T>
+double time_plan(const Plan& plan, const Geometry& g, const Call<T>& c) {
+  if (run_cudnn<T>(plan, g, c) != CUDNN_STATUS_SUCCESS)
+    return std::numeric_limits<double>::infinity();
+  const cudaStream_t s = asn::cuda::stream(c.device);
+  cudaEvent_t start = nullptr, stop = nullptr;
+  ASN_CUDA_CHECK(cudaEventCreate(&start));
+  ASN_CUDA_CHECK(cudaEventCreate(&stop));
+  double best = std::numeric_limits<double>::infinity();
+  for (int r = 0; r < kTimedRuns; ++r) {
+    ASN_CUDA_CHECK(cudaEventRecord(start, s));
+    const cudnnStatus_t st = run_cudnn<T>(plan, g, c);
+    ASN_CUDA_CHECK(cudaEventRecord(stop, s));
+    ASN_CUDA_CHECK(cudaEventSynchronize(stop));
+    if (st != CUDNN_STATUS_SUCCESS) {
+      best = std::numeric_limits<double>::infinity();
+      break;
+    }
+    float ms = 0;
+    ASN_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    best = std::min(best, static_cast<double>(ms));
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return best;
+}
+
+// The candidate plans of one path (empty with *why set when it has none).
+template <class T>
+std::vector<std::unique_ptr<Plan>> candidates_of(Conv3dCudaPath path, const ProblemSpec& base,
+                                                 const Geometry& g, const Call<T>& c,
+                                                 std::string* why) {
+  std::vector<std::unique_ptr<Plan>> plans;
+  ProblemSpec spec = base;
+  spec.layout = layout_of(path);
+  const cudnnHandle_t h = asn::cuda::cudnn_handle(c.device);
+  auto add = [&](std::unique_ptr<CudnnRunner> r) {
+    auto plan = std::make_unique<Plan>();
+    plan->layout = spec.layout;
+    plan->label = fmt::format("{} {}", path_name(path), r->name());
+    plan->runner = std::move(r);
+    plans.push_back(std::move(plan));
+  };
+  if (is_graph(path)) {
+    const int count = spec.deterministic ? 2 : kGraphCandidates;
+    for (auto& r : conv_cuda::make_graph_runners(spec, h, count, why)) add(std::move(r));
   } else {
-    ASN_LOG_WARN("conv3d: cuDNN has no channels-last {} algorithm for input {} kernel {} ({}) within the "
-                 "workspace limit; using the direct kernels", direction_name(dir), x_shape.str(), w_shape.str(),
-                 p.str());
+    // Find measures on the staged operands of this layout (its outputs are overwritten later).
+    // A descriptor cuDNN refuses makes this path unavailable, not the convolution.
+    try {
+      const StagedOperands<T> ops(g, spec.layout, c);
+      std::unique_ptr<CudnnRunner> r =
+          conv_cuda::make_legacy_runner(spec, h, ops.operands(), shared_workspace, why);
+      if (r) add(std::move(r));
+    } catch (const OutOfMemoryError&) {
+      throw;
+    } catch (const DeviceError& e) {
+      *why = e.what();
+    }
+  }
+  return plans;
+}
+
+std::string problem_text(Direction dir, const Shape& x_shape, const Shape& w_shape,
+                         const Conv3dParams& p, cudnnDataType_t dtype) {
+  return fmt::format("{} {} x {} w {} ({})", direction_name(dir),
+                     dtype == CUDNN_DATA_DOUBLE ? "f64" : "f32", x_shape.str(), w_shape.str(),
+                     p.str());
+}
+
+// Chooses the plan of a new problem (see the file comment) and runs it once on the way.
+// *line describes the choice for the log.
+template <class T>
+std::shared_ptr<const Plan> choose_plan(const Geometry& g, const Call<T>& c, Conv3dCudaPath forced,
+                                        const Shape& x_shape, const Shape& w_shape,
+                                        const Conv3dParams& p, std::string* line) {
+  ProblemSpec base;
+  base.g = g;
+  base.dir = c.dir;
+  base.dtype = cudnn_type<T>();
+  base.device = c.device;
+  base.deterministic = asn::deterministic();
+  base.fma_only = base.dtype == CUDNN_DATA_FLOAT && !asn::allow_tf32();
+  base.workspace_limit = asn::cuda::workspace_limit();
+
+  std::vector<Conv3dCudaPath> paths;
+  if (forced != Conv3dCudaPath::automatic) {
+    if (forced != Conv3dCudaPath::direct) paths.push_back(forced);
+  } else if (base.deterministic) {
+    paths = {Conv3dCudaPath::legacy_channels_last, Conv3dCudaPath::legacy_channels_first};
+  } else {
+    paths = {Conv3dCudaPath::graph_channels_last, Conv3dCudaPath::legacy_channels_last,
+             Conv3dCudaPath::graph_channels_first, Conv3dCudaPath::legacy_channels_first};
+  }
+
+  std::string notes;  // why paths offered nothing, and the candidates' times
+  std::shared_ptr<Plan> best;
+  double best_ms = std::numeric_limits<double>::infinity();
+  for (Conv3dCudaPath path : paths) {
+    std::string why;
+    std::vector<std::unique_ptr<Plan>> plans = candidates_of<T>(path, base, g, c, &why);
+    if (plans.empty()) notes += fmt::format("; {}: {}", path_name(path), why);
+    for (std::unique_ptr<Plan>& plan : plans) {
+      if (base.deterministic) {
+        // No timing: the first candidate that runs.
+        if (run_cudnn<T>(*plan, g, c) != CUDNN_STATUS_SUCCESS) {
+          notes += fmt::format("; {} failed to run", plan->label);
+          continue;
+        }
+        best = std::move(plan);
+        break;
+      }
+      const double ms = time_plan<T>(*plan, g, c);
+      notes += ms == std::numeric_limits<double>::infinity()
+                   ? fmt::format("; {} failed to run", plan->label)
+                   : fmt::format("; {} {:.3f} ms", plan->label, ms);
+      if (ms < best_ms) {
+        best_ms = ms;
+        best = std::move(plan);
+      }
+    }
+    if (base.deterministic && best) break;
+  }
+  const std::string problem = problem_text(c.dir, x_shape, w_shape, p, base.dtype);
+  if (!best) {
+    best = std::make_shared<Plan>();
+    best->direct = true;
+    best->label = "direct kernels";
+    *line = fmt::format("{}: direct kernels{}", problem, notes);
+    if (forced != Conv3dCudaPath::direct) {
+      ASN_LOG_WARN(
+          "conv3d: no usable cuDNN {} plan for input {} kernel {} ({}){}; using the "
+          "direct kernels (slow)",
+          direction_name(c.dir), x_shape.str(), w_shape.str(), p.str(), notes);
+    }
+  } else {
+    *line = fmt::format("{}: {} (workspace {} B){}", problem, best->label,
+                        best->runner->workspace_bytes(), notes);
+  }
+  return std::shared_ptr<const Plan>(std::move(best));
+}
+
+template <class T>
+void run_direct(const Call<T>& c, const Shape& x_shape, const Shape& w_shape,
+                const Conv3dParams& p) {
+  switch (c.dir) {
+    case Direction::forward:
+      conv3d_direct_forward_cuda<T>(c.a, x_shape, c.b, w_shape, p, c.out, c.device);
+      break;
+    case Direction::backward_data:
+      conv3d_direct_backward_data_cuda<T>(c.a, x_shape, c.b, w_shape, p, c.out, c.device);
+      break;
+    case Direction::backward_weight:
+      conv3d_direct_backward_weight_cuda<T>(c.a, x_shape, c.b, w_shape, p, c.out, c.device);
+      break;
+  }
+}
+
+// Runs one non-pointwise f32 direction through its (cached or new) plan.
+template <class T>
+void run_planned(const Geometry& g, const Call<T>& c, const Shape& x_shape, const Shape& w_shape,
+                 const Conv3dParams& p) {
+  const Conv3dCudaPath forced = conv3d_cuda_path();
+  const bool det = asn::deterministic();
+  const bool fma_only = cudnn_type<T>() == CUDNN_DATA_FLOAT && !asn::allow_tf32();
+  const PlanKey key = make_key(g, c.dir, cudnn_type<T>(), c.device, det, fma_only, forced);
+  std::shared_ptr<const Plan> plan = cached_plan(key);
+  if (!plan) {
+    if (forced != Conv3dCudaPath::direct) check_int_limits(g, x_shape, w_shape, p);
+    std::string line;
+    plan = choose_plan<T>(g, c, forced, x_shape, w_shape, p, &line);
+    store_plan(key, plan, line);
+  }
+  if (plan->direct) {
+    run_direct<T>(c, x_shape, w_shape, p);
+    return;
+  }
+  const cudnnStatus_t st = run_cudnn<T>(*plan, g, c);
+  if (st != CUDNN_STATUS_SUCCESS) {
+    ASN_THROW(DeviceError, "conv3d: cuDNN {} ({}) failed for input {} kernel {} ({}): {}",
+              direction_name(c.dir), plan->label, x_shape.str(), w_shape.str(), p.str(),
+              cudnnGetErrorString(st));
   }
 }
 
@@ -657,10 +658,25 @@ void zero(void* p, size_t bytes, int device) {
 
 }  // namespace
 
+void set_conv3d_cuda_path(Conv3dCudaPath path) {
+  std::lock_guard<std::mutex> lock(g_path_mutex);
+  path_setting() = path;
+}
+
+Conv3dCudaPath conv3d_cuda_path() {
+  std::lock_guard<std::mutex> lock(g_path_mutex);
+  return path_setting();
+}
+
+std::vector<std::string> conv3d_cuda_plans() {
+  std::lock_guard<std::mutex> lock(g_plan_mutex);
+  return plan_log();
+}
+
 template <class T>
 void conv3d_forward_cuda(const T* x, const Shape& x_shape, const T* w, const Shape& w_shape,
                          const Conv3dParams& p, T* y, int device) {
-  const Geometry g = make_geometry(x_shape, w_shape, p);
+  const Geometry g = conv_cuda::make_geometry(x_shape, w_shape, p);
   const int64_t rows = g.N * volume(g.out);  // output positions
   if (rows * g.Cout == 0) return;
   asn::cuda::set_device(device);
@@ -676,18 +692,13 @@ void conv3d_forward_cuda(const T* x, const Shape& x_shape, const T* w, const Sha
     conv3d_direct_forward_cuda<T>(x, x_shape, w, w_shape, p, y, device);
     return;
   }
-  check_int_limits(g, x_shape, w_shape, p);
-  for (Layout layout : layouts_for<T>()) {
-    if (forward_in<T>(layout, g, x, w, y, device)) return;
-  }
-  warn_direct_fallback(Direction::forward, x_shape, w_shape, p);
-  conv3d_direct_forward_cuda<T>(x, x_shape, w, w_shape, p, y, device);
+  run_planned<T>(g, Call<T>{Direction::forward, x, w, y, device}, x_shape, w_shape, p);
 }
 
 template <class T>
 void conv3d_backward_data_cuda(const T* dy, const Shape& x_shape, const T* w, const Shape& w_shape,
                                const Conv3dParams& p, T* dx, int device) {
-  const Geometry g = make_geometry(x_shape, w_shape, p);
+  const Geometry g = conv_cuda::make_geometry(x_shape, w_shape, p);
   if (x_shape.numel() == 0) return;
   asn::cuda::set_device(device);
   if (g.Cout == 0) {  // no output channel depends on x
@@ -703,18 +714,13 @@ void conv3d_backward_data_cuda(const T* dy, const Shape& x_shape, const T* w, co
     conv3d_direct_backward_data_cuda<T>(dy, x_shape, w, w_shape, p, dx, device);
     return;
   }
-  check_int_limits(g, x_shape, w_shape, p);
-  for (Layout layout : layouts_for<T>()) {
-    if (backward_data_in<T>(layout, g, dy, w, dx, device)) return;
-  }
-  warn_direct_fallback(Direction::backward_data, x_shape, w_shape, p);
-  conv3d_direct_backward_data_cuda<T>(dy, x_shape, w, w_shape, p, dx, device);
+  run_planned<T>(g, Call<T>{Direction::backward_data, dy, w, dx, device}, x_shape, w_shape, p);
 }
 
 template <class T>
 void conv3d_backward_weight_cuda(const T* x, const Shape& x_shape, const T* dy,
                                  const Shape& w_shape, const Conv3dParams& p, T* dw, int device) {
-  const Geometry g = make_geometry(x_shape, w_shape, p);
+  const Geometry g = conv_cuda::make_geometry(x_shape, w_shape, p);
   if (w_shape.numel() == 0) return;
   asn::cuda::set_device(device);
   const int64_t rows = g.N * volume(g.out);
@@ -730,12 +736,7 @@ void conv3d_backward_weight_cuda(const T* x, const Shape& x_shape, const T* dy,
     conv3d_direct_backward_weight_cuda<T>(x, x_shape, dy, w_shape, p, dw, device);
     return;
   }
-  check_int_limits(g, x_shape, w_shape, p);
-  for (Layout layout : layouts_for<T>()) {
-    if (backward_weight_in<T>(layout, g, x, dy, dw, device)) return;
-  }
-  warn_direct_fallback(Direction::backward_weight, x_shape, w_shape, p);
-  conv3d_direct_backward_weight_cuda<T>(x, x_shape, dy, w_shape, p, dw, device);
+  run_planned<T>(g, Call<T>{Direction::backward_weight, x, dy, dw, device}, x_shape, w_shape, p);
 }
 
 template void conv3d_forward_cuda<float>(const float*, const Shape&, const float*, const Shape&,

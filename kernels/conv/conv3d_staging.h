@@ -8,8 +8,8 @@
 // so before > 0 pads at the start (and a larger dst pads at the end) and before < 0 crops. Uses:
 //   - the asymmetric part of TF SAME padding, which cuDNN (symmetric pads only) cannot express:
 //     the input is copied into a zero-padded buffer, its gradient cropped back;
-//   - the channels-first copies of the f64 path (x, dy, the kernel (Cout, kT, kH, kW, Cin) as
-//     n = Cout, c = Cin) and of the f32 fallback when cuDNN has no channels-last algorithm.
+//   - the operands of channels-first cuDNN plans (x, dy, the kernel (Cout, kT, kH, kW, Cin) as
+//     n = Cout, c = Cin), and aligned copies of operands at addresses not 16-byte aligned.
 // Every destination element is written (one thread each, destination order: coalesced stores).
 #pragma once
 

@@ -2,7 +2,9 @@
 // data and backward weight with NaN-poisoned outputs over the table of tests/kernels/
 // test_conv3d.cpp (odd sizes, T = 1, kernels 3x3x3, 1x3x3, 3x1x1, 1x1x1, 1x7x7, 2x2x2, strides 2,
 // dilations 2, TF SAME asymmetric pads 0/1, fixed padding, explicit asymmetric pads, padding wider
-// than the kernel) in f32 (TF32 off) and f64; bitwise-equal repeats in deterministic mode;
+// than the kernel) in f32 (TF32 off) and f64, automatically chosen and with every cuDNN path
+// (graph / legacy API, channels-last / channels-first) and the direct kernels forced in turn;
+// the plan log; bitwise-equal repeats in deterministic mode;
 // operands at unaligned addresses; the staging copies (pad, crop, transpose) on their own; empty
 // batches and channels; the TF32 switch; the autograd function on both devices with only the
 // needed gradients; and the error for operands on different devices.
@@ -11,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/functions/conv3d.h"
@@ -119,9 +122,11 @@ Tensor poisoned(const Shape& s, DType dt) { return Tensor::full(s, NAN, dt, kGpu
 struct FlagsGuard {
   bool tf32 = allow_tf32();
   bool det = deterministic();
+  Conv3dCudaPath path = conv3d_cuda_path();
   ~FlagsGuard() {
     set_allow_tf32(tf32);
     set_deterministic(det);
+    set_conv3d_cuda_path(path);
   }
 };
 
@@ -231,6 +236,65 @@ TEST_CASE("cuda conv3d: kernels match the CPU over the conv3d table (outputs poi
     }
     seed += 10;
   }
+}
+
+TEST_CASE("cuda conv3d: every forced path matches the CPU over the conv3d table",
+          "[cuda][conv3d]") {
+  // Each cuDNN path must also be the one that ran for at least one problem of the table (else a
+  // path that never builds would pass on the direct-kernel fallback); the plan log says which.
+  FlagsGuard guard;
+  set_allow_tf32(false);
+  set_deterministic(false);
+  const std::vector<std::pair<Conv3dCudaPath, const char*>> paths = {
+      {Conv3dCudaPath::graph_channels_last, "graph channels-last"},
+      {Conv3dCudaPath::legacy_channels_last, "legacy channels-last"},
+      {Conv3dCudaPath::graph_channels_first, "graph channels-first"},
+      {Conv3dCudaPath::legacy_channels_first, "legacy channels-first"},
+      {Conv3dCudaPath::direct, "direct kernels"},
+  };
+  for (const auto& [path, label] : paths) {
+    DYNAMIC_SECTION(label) {
+      set_conv3d_cuda_path(path);
+      const size_t logged = conv3d_cuda_plans().size();
+      uint64_t seed = 33100;
+      for (const Case& c : cases()) {
+        INFO(c.name << ": x " << c.x.str() << " w " << c.w.str() << " " << c.params().str());
+        check_case<float>(c, seed, 1e-5);
+        seed += 10;
+      }
+      const std::vector<std::string> plans = conv3d_cuda_plans();
+      std::string lines;
+      size_t used = 0;
+      for (size_t i = logged; i < plans.size(); ++i) {
+        lines += plans[i] + "\n";
+        used += plans[i].find(std::string(": ") + label) != std::string::npos ? 1 : 0;
+      }
+      INFO("plans chosen:\n" << lines);
+      REQUIRE(plans.size() > logged);
+      REQUIRE(used > 0);
+    }
+  }
+}
+
+TEST_CASE("cuda conv3d: one plan per problem and direction, logged once", "[cuda][conv3d]") {
+  FlagsGuard guard;
+  set_allow_tf32(false);
+  set_deterministic(false);
+  set_conv3d_cuda_path(Conv3dCudaPath::automatic);
+  // A shape no other test uses, so its plans are new here.
+  const Case c{"3x3x3 SAME, 5 -> 6 channels", {1, 3, 6, 7, 5}, {6, 3, 3, 3, 5}, k1, k1, Pad::Same,
+               {}};
+  const size_t before = conv3d_cuda_plans().size();
+  check_case<float>(c, 33900, 1e-5);
+  const std::vector<std::string> first = conv3d_cuda_plans();
+  REQUIRE(first.size() == before + 3);  // forward, backward data, backward weight
+  for (size_t i = before; i < first.size(); ++i) {
+    INFO(first[i]);
+    REQUIRE(first[i].find(c.x.str()) != std::string::npos);
+    REQUIRE(first[i].find(c.w.str()) != std::string::npos);
+  }
+  check_case<float>(c, 33950, 1e-5);  // the cached plans run again
+  REQUIRE(conv3d_cuda_plans().size() == first.size());
 }
 
 TEST_CASE("cuda conv3d: deterministic mode repeats bitwise and matches the CPU", "[cuda][conv3d]") {
