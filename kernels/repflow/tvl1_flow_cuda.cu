@@ -264,25 +264,18 @@ __global__ void __launch_bounds__(kBwdThreads)
         tvl1::divergence_terms_at<T>(GlobalPlane<T>{s0 + (2 + 2 * comp) * g.m + base, g.w, g.c},
                                      GlobalPlane<T>{s0 + (3 + 2 * comp) * g.m + base, g.w, g.c}, gi,
                                      gj, g.h, g.w, sx0, sx1, sy0, sy1);
-        const T div = (co.dvx[0] * sx0 + co.dvx[1] * sx1) + (co.dvy[0] * sy0 + co.dvy[1] * sy1);
-        const T d_bar = co.theta * ubv[comp];
-        acc[tvl1::kTheta] += double(ubv[comp] * div);
-        acc[tvl1::kDivX + 0] += double(d_bar * sx0);
-        acc[tvl1::kDivX + 1] += double(d_bar * sx1);
-        acc[tvl1::kDivY + 0] += double(d_bar * sy0);
-        acc[tvl1::kDivY + 1] += double(d_bar * sy1);
+        tvl1::divergence_taps(co, ubv[comp], sx0, sx1, sy0, sy1, acc);
       }
     }
     const T gxv = pre[q], gyv = pre[g.m + q];
     const T u1 = s0[q], u2 = s0[g.m + q];
     const T grad = tvl1::grad_sq(co, gxv, gyv);
     const T rho = tvl1::residual(co, pre[2 * g.m + q], gxv, gyv, u1, u2);
-    const int branch = tvl1::data_branch(co, rho, grad);
     T u1_bar = ubv[0], u2_bar = ubv[1];
     T gx_bar = bars[q], gy_bar = bars[g.m + q], rc_bar = bars[2 * g.m + q];
     double lt_acc = 0;
-    tvl1::data_adjoint(co, branch, rho, gxv, gyv, grad, u1, u2, ubv[0], ubv[1], u1_bar, u2_bar,
-                       gx_bar, gy_bar, rc_bar, lt_acc);
+    tvl1::data_adjoint(co, rho, gxv, gyv, grad, u1, u2, ubv[0], ubv[1], u1_bar, u2_bar, gx_bar,
+                       gy_bar, rc_bar, lt_acc);
     bars[q] = gx_bar;
     bars[g.m + q] = gy_bar;
     bars[2 * g.m + q] = rc_bar;
