@@ -98,7 +98,9 @@ using tvl1::PackMask;
 constexpr int kSlots = tvl1::kNumSlots;
 
 // Offsets of a state buffer's arrays (each Grid::area elements) and of the image terms.
-enum StateArray : int { kU1 = 0, kU2 = 1, kP11 = 2, kP12 = 3, kP21 = 4, kP22 = 5, kStateArrays = 6 };
+enum StateArray : int {
+  kU1 = 0, kU2 = 1, kP11 = 2, kP12 = 3, kP21 = 4, kP22 = 5, kStateArrays = 6
+};
 enum PreArray : int { kGx = 0, kGy = 1, kRhoC = 2, kPreArrays = 3 };
 
 // One channel of one (pair or frame) plane inside a channels-last array: (i, j) -> base[(i W + j) C].
@@ -128,7 +130,8 @@ struct Grid {
   int h, w;
   int64_t s, area;
   explicit Grid(const Layout& L)
-      : h(static_cast<int>(L.h)), w(static_cast<int>(L.w)), s(L.w + 2), area((L.h + 2) * (L.w + 2)) {}
+      : h(static_cast<int>(L.h)), w(static_cast<int>(L.w)), s(L.w + 2),
+        area((L.h + 2) * (L.w + 2)) {}
   int64_t at(int i, int j) const { return (i + 1) * s + j + 1; }
 };
 
@@ -206,8 +209,9 @@ void primal_row(const Coeffs<T>& c, const Grid& g, const Cols<T>& cols, const T*
     const Pack<T> div2 = div(in + kP21 * g.area, in + kP22 * g.area);
     Pack<T> u1 = ld<Tail>(in + kU1 * g.area + o, n);
     Pack<T> u2 = ld<Tail>(in + kU2 * g.area + o, n);
-    tvl1::primal_update(c, ld<Tail>(pre + kRhoC * g.area + o, n), ld<Tail>(pre + kGx * g.area + o, n),
-                        ld<Tail>(pre + kGy * g.area + o, n), div1, div2, u1, u2);
+    tvl1::primal_update(c, ld<Tail>(pre + kRhoC * g.area + o, n),
+                        ld<Tail>(pre + kGx * g.area + o, n), ld<Tail>(pre + kGy * g.area + o, n),
+                        div1, div2, u1, u2);
     st<Tail>(out + kU1 * g.area + o, u1, n);
     st<Tail>(out + kU2 * g.area + o, u2, n);
   });
@@ -647,7 +651,8 @@ void tvl1_flow_backward_cpu(const T* image, const T* checkpoints, const T* grad_
   if (want_params) {
     double slots[kSlots] = {0};
     for (int64_t plane = 0; plane < L.planes(); ++plane)
-      for (int k = 0; k < kSlots; ++k) slots[k] += plane_slots[static_cast<size_t>(plane * kSlots + k)];
+      for (int k = 0; k < kSlots; ++k)
+        slots[k] += plane_slots[static_cast<size_t>(plane * kSlots + k)];
     *grad_params = tvl1_param_grads_from_slots(slots, prm);
   }
 }

@@ -690,7 +690,8 @@ void launch_band(const BandPlan& plan, BandArgs<T> a, const Coeffs<T>& co, const
   for (int64_t z0 = 0; z0 < planes; z0 += kMaxGridZ) {
     a.plane0 = z0;
     cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(plan.cs, static_cast<unsigned>(std::min<int64_t>(kMaxGridZ, planes - z0)), 1);
+    const int64_t chunk = std::min<int64_t>(kMaxGridZ, planes - z0);
+    cfg.gridDim = dim3(plan.cs, static_cast<unsigned>(chunk), 1);
     cfg.blockDim = dim3(32, plan.by, 1);
     cfg.dynamicSmemBytes = plan.bytes;
     cfg.stream = stream;

@@ -139,9 +139,9 @@ ASN_HOST_DEVICE V residual(const Coeffs<T>& c, V rho_c, V gx, V gy, V u1, V u2) 
 //   branch 2 else if rho > lt grad:      d = -lt (gx, gy)
 //   branch 3 else if grad > 1e-12:       d = -(rho / grad) (gx, gy)
 //   branch 0 else:                       d = 0
-// Written as selects in reverse priority (branch 1 last, so it wins), every branch's value computed:
-// the selected value is bit for bit the branch's. -lt grad is computed as -(lt grad), which rounds
-// exactly like (-lt) grad.
+// Written as selects in reverse priority (branch 1 last, so it wins), every branch's value
+// computed: the selected value is bit for bit the branch's. -lt grad is computed as -(lt grad),
+// which rounds exactly like (-lt) grad.
 template <class T, class V>
 ASN_HOST_DEVICE void data_step(const Coeffs<T>& c, V rho, V gx, V gy, V grad, V& d1, V& d2) {
   const V zero(T(0));
@@ -156,7 +156,8 @@ ASN_HOST_DEVICE void data_step(const Coeffs<T>& c, V rho, V gx, V gy, V grad, V&
 
 // Reverse of data_step followed by residual: given the gradients d1_bar, d2_bar of the step,
 // adds the contributions to u1_bar / u2_bar (through rho), gx_bar, gy_bar (through the step, grad
-// and rho), rho_c_bar, and the lt gradient accumulator. u1, u2: the flow before the step. Per branch:
+// and rho), rho_c_bar, and the lt gradient accumulator. u1, u2: the flow before the step. Per
+// branch:
 //   1: lt_acc += s, g_bar += lt d_bar;   2: lt_acc -= s, g_bar -= lt d_bar   (s = d_bar . g)
 //   3: q = -rho/grad, rho_bar = -s/grad, grad_bar = -s q/grad: g_bar += q d_bar + 2 g grad_bar +
 //      rho_bar u, rho_c_bar += rho_bar, u_bar += rho_bar g;   0: nothing.

@@ -347,12 +347,14 @@ TEST_CASE("rep_flow backward: gradcheck across full and partial SIMD packs",
   // W = 19: in f64 two full packs of 8 and a 3-lane tail (AVX-512), so the packed adjoint, its
   // border masks and the tail's parameter-gradient masking are all checked; then H = 1.
   const RepFlowOptions o = options(4, false, true, 3);
-  const Tensor x = draw_away_from_thresholds(Shape{1, 2, 3, 19, 1}, 4, 0.0, 1.0, odd_params(), o, 0.02);
+  const Tensor x =
+      draw_away_from_thresholds(Shape{1, 2, 3, 19, 1}, 4, 0.0, 1.0, odd_params(), o, 0.02);
   const GradcheckResult r = check_rep_flow(x, odd_params(), o);
   INFO(r.report);
   REQUIRE(r.ok);
   const RepFlowOptions o1 = options(3, false, true, 2);
-  const Tensor x1 = draw_away_from_thresholds(Shape{1, 3, 1, 10, 1}, 5, 0.0, 1.0, odd_params(), o1, 0.02);
+  const Tensor x1 =
+      draw_away_from_thresholds(Shape{1, 3, 1, 10, 1}, 5, 0.0, 1.0, odd_params(), o1, 0.02);
   const GradcheckResult r1 = check_rep_flow(x1, odd_params(), o1);
   INFO(r1.report);
   REQUIRE(r1.ok);
