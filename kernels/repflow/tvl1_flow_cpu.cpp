@@ -304,7 +304,7 @@ struct ParamAcc {
   }
   void flush() {
     for (int k = 0; k < kSlots; ++k) {
-      lanes[k] += tvl1::widen(row[k]);
+      tvl1::add_widened(lanes[k], row[k]);
       row[k] = Pack<T>(T(0));
     }
   }

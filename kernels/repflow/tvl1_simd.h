@@ -141,10 +141,11 @@ inline Pack<T> tvl1_select(PackMask<T> m, Pack<T> a, Pack<T> b) {
   return Pack<T>(m.m ? a.v : b.v);
 }
 
-// The lanes of a pack converted to double (a GCC vector of kLanes<T> doubles).
+// acc += the lanes of a pack converted to double (acc: a GCC vector of kLanes<T> doubles; updated
+// in place, so no vector wider than the target's registers crosses a function boundary).
 template <class T>
-inline typename PackTypes<T>::Wide widen(Pack<T> a) {
-  return __builtin_convertvector(a.v, typename PackTypes<T>::Wide);
+inline void add_widened(typename PackTypes<T>::Wide& acc, Pack<T> a) {
+  acc += __builtin_convertvector(a.v, typename PackTypes<T>::Wide);
 }
 
 // Lanes [0, n) set.
