@@ -21,7 +21,8 @@
 // only through the chosen branch). Memory, in elements of T, with M = N (T-1) H W C and, on the
 // CPU, a = (H + 2)(W + 2) (one padded plane; the CPU works plane by plane, one plane per thread):
 //   kept between forward and backward : (ceil(L/K) - 1) * 6 M             (plus the image itself)
-//   forward workspace                 : CPU  9 a per thread (state 6 a + gx, gy, rho_c 3 a)
+//   forward workspace                 : CPU  9 a per thread (state 6 a + gx, gy, rho_c 3 a;
+//                                            per plane when there are fewer planes than threads)
 //                                       CUDA 3 M (gx, gy, rho_c); + 12 M on the tiled fallback
 //                                       (two state buffers for ping-pong)
 //   backward workspace                : CPU  (min(K, L) + 1) * 6 a + 18 a per thread (segment
