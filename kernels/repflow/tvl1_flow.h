@@ -18,21 +18,28 @@
 // (slot, 6, N, T-1, H, W, C); the state before iteration 0 is zero and never stored. The backward
 // pass walks the segments from the last to the first, recomputes the min(K, L) states inside a
 // segment from its checkpoint, and runs the exact reverse of each iteration (hard masks: gradient
-// only through the chosen branch). Memory, in elements of T, with M = N (T-1) H W C:
+// only through the chosen branch). Memory, in elements of T, with M = N (T-1) H W C and, on the
+// CPU, a = (H + 2)(W + 2) (one padded plane; the CPU works plane by plane, one plane per thread):
 //   kept between forward and backward : (ceil(L/K) - 1) * 6 M             (plus the image itself)
-//   forward workspace                 : 9 M   (CPU: state 6 M + gx, gy, rho_c 3 M)
-//                                       15 M  (CUDA: two state buffers for ping-pong)
-//   backward workspace                : (min(K, L) + 1) * 6 M  segment states
-//                                       + 8 M  (CPU: state adjoints 6 M + ping-pong of u_bar 2 M)
-//                                       | 12 M (CUDA: two adjoint buffers)
-//                                       + 4 M  (CPU only: gradients of the forward differences)
-//                                       + 6 M  (gx, gy, rho_c and their gradients)
-// K defaults to ceil(sqrt(L)) (L = 40: K = 7, 5 checkpoints, 30 M kept + 48 M during backward,
-// instead of 240 M to keep every state).
+//   forward workspace                 : CPU  9 a per thread (state 6 a + gx, gy, rho_c 3 a;
+//                                            per plane when there are fewer planes than threads)
+//                                       CUDA 3 M (gx, gy, rho_c); + 12 M on the tiled fallback
+//                                       (two state buffers for ping-pong)
+//   backward workspace                : CPU  (min(K, L) + 1) * 6 a + 18 a per thread (segment
+//                                            states; u_bar twice, p_bar, a_bar / b_bar,
+//                                            gx, gy, rho_c and their gradients) + 2 M (the
+//                                            image-term gradients per pair)
+//                                       CUDA (min(K, L) + 1) * 6 M segment states + 12 M (two
+//                                            adjoint buffers) + 6 M (gx, gy, rho_c and their
+//                                            gradients)
+// K defaults to ceil(sqrt(L)) (L = 40: K = 7, 5 checkpoints, 30 M kept, plus 48 M during a CUDA
+// backward, instead of 240 M to keep every state).
 //
-// Determinism: no atomics. Scalar parameter gradients are accumulated per image row (CPU) or per
-// thread block (CUDA) in double and summed in a fixed order, so results do not depend on the
-// thread count (CPU) and are reproducible run to run (CUDA).
+// Determinism: no atomics. Scalar parameter gradients are accumulated in double in a fixed order:
+// on the CPU per plane (per-row sums in SIMD lanes of T, then lane by lane in double) and then over
+// planes in plane order, so results do not depend on the thread count; on CUDA per thread block,
+// summed in block order, reproducible run to run. The forward and backward results do not depend
+// on K either (the same per-pixel code runs in the same order).
 #pragma once
 
 #include <cstdint>

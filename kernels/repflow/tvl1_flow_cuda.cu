@@ -1,26 +1,39 @@
 // CUDA implementation of kernels/repflow/tvl1_flow.h. Every pixel is computed by the functions of
 // tvl1_math.h, the same ones the CPU runs.
 //
-// Forward: one fused kernel runs up to kMaxFused iterations per launch. A block owns a 32 x 16
-// tile of one (pair, channel) plane and keeps the whole state (u1, u2, p11, p12, p21, p22) and the
-// image terms (gx, gy, rho_c) of the tile plus a halo of J pixels (J = iterations in this launch)
-// in shared memory. Each iteration computes every position of the extended tile; positions next to
-// the tile's edge read neighbours the block does not hold (as zeros), and that error moves inward
-// by at most one pixel per iteration, so after J iterations the inner 32 x 16 pixels are exact and
-// only they are written (the halo is recomputed redundantly by the neighbouring blocks). Launches
-// ping-pong between two state buffers and stop at checkpoint boundaries to copy the state out.
+// Forward, band kernel (the normal path): one launch runs every iteration. A thread-block cluster
+// of up to 8 blocks owns one (pair, channel) plane, each block a band of rows whose six state
+// arrays stay in shared memory for the whole run (162 KB per block for a 224 x 224 plane in f32,
+// 8 bands of 28 rows); the bands exchange one boundary row per pass through distributed shared
+// memory between cluster barriers. The state goes to HBM only where it is stored (checkpoints,
+// segment states) and the flow is written directly. See band_kernel for the layout and the
+// barrier order. Launched when a band fits (band_plan); gx, gy, rho_c come from a precompute
+// kernel and are read through L1.
+//
+// Forward, tiled fallback (planes too wide for a band, e.g. 224 x 224 in f64): one fused kernel
+// runs up to kMaxFused iterations per launch. A block owns a 32 x 16 tile of one plane and keeps
+// the whole state and the image terms of the tile plus a halo of J pixels (J = iterations in this
+// launch) in shared memory. Each iteration computes every position of the extended tile;
+// positions next to the tile's edge read neighbours the block does not hold (as zeros), and that
+// error moves inward by at most one pixel per iteration, so after J iterations the inner 32 x 16
+// pixels are exact and only they are written (the halo is recomputed redundantly by the
+// neighbouring blocks). Launches ping-pong between two state buffers and stop at checkpoint
+// boundaries to copy the state out.
 //
 // Backward: one fused kernel per iteration (tile 32 x 8) doing the three passes of the CPU's
-// backward_iteration in shared memory with a small halo: the dual-update adjoint on the tile + 1,
+// reverse iteration in shared memory with a small halo: the dual-update adjoint on the tile + 1,
 // the transposed forward differences on the tile + 1 (right / down), then the divergence transpose
-// and the data-term adjoint on the tile. The states inside a checkpoint segment are recomputed with
-// the forward kernel, one iteration per launch.
+// and the data-term adjoint on the tile. The states inside a checkpoint segment are recomputed by
+// one band-kernel launch per segment (tiled fallback: one launch per iteration).
 //
 // Parameter gradients: per-block partial sums in double (fixed reduction tree) added into a
 // per-block slot across launches; the host sums the slots in block order. No atomics anywhere.
-// tests/cuda/test_rep_flow_cuda.cpp compares them with the CPU (passed on an H200, 2026-11-28).
+// tests/cuda/test_rep_flow_cuda.cpp compares everything with the CPU. The tiled kernels and the
+// backward passed it on an H200 (2026-11-28); the band kernel has not run on a GPU yet.
 #include <algorithm>
 #include <vector>
+
+#include <cooperative_groups.h>
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_runtime.h"
@@ -164,6 +177,201 @@ __global__ void __launch_bounds__(kFwdThreads)
   }
 }
 
+// --- band kernel: every iteration of a plane in shared memory ------------------------------------
+//
+// A cluster of `cs` blocks (cs in {1, 2, 4, 8}, Hopper thread-block clusters for cs > 1) owns one
+// (pair, channel) plane; block b (its rank, = blockIdx.x since gridDim.x == cs) owns the band of
+// image rows [r0, r0 + rows), r0 = b bh, rows = min(bh, H - r0) (0 for a block past the image).
+// The band's six state arrays live in shared memory for the whole launch; gx, gy, rho_c are read
+// from the precomputed global arrays (L1 / L2). One launch runs all iterations of a forward pass
+// (or of a checkpoint segment), so the state never travels to HBM except where it is stored.
+//
+// Shared layout (per array): local rows -1 .. bh, row stride S = W + 1, pixel (li, j) at
+// (li + 1) S + j + 1, A = (bh + 2) S + 1 elements. Column -1 of row li and column W of row li - 1
+// are the same cell; it is 0 and never written (the loops write j in [0, W) of rows [0, rows), the
+// halo copies j in [0, W) of rows -1 and bh). The border rules then become plain loads:
+//   pass A (u update, tvl1::divergence): sx0 = p11[li, j-1] (pad 0 at j = 0), sx1 = p11[li, j]
+//     masked at j = W-1, sy0 = p12[li-1, j], sy1 = p12[li, j] masked at image row H-1.
+//     Row -1 holds the last row of the band above (copied after every pass B), or 0 at the top of
+//     the image; pass A reads only p12 / p22 there.
+//   pass B (p update, tvl1::forward_diff): u[li, j+1] (the pad, 0, at j = W-1: the rule
+//     u[i, W] = 0) and u[li+1, j]. Local row `rows` holds the first row of the band below (copied
+//     after every pass A), or 0 at the bottom of the image (the band is then the last one; when
+//     rows < bh that row is an interior row of the array, zero-filled and never written).
+// Order of one iteration: pass A on the band, cluster barrier (every band's u is new), copy the
+// band below's first u row, block barrier, pass B, cluster barrier (every band's p is new), copy
+// the band above's last p row, block barrier. A band's u changes only in pass A and its p only in
+// pass B, each between two cluster barriers that the copies of the neighbours precede or follow,
+// so every copy sees exactly the values of the same iteration, as the two full-plane passes of the
+// CPU would. The barrier at the start makes sure every block of the cluster runs before shared
+// memory is read across blocks, the one at the end that no block exits while it may still be read.
+struct BandPlan {
+  bool ok = false;
+  int cs = 1, bh = 0, by = 1;
+  size_t bytes = 0;
+};
+
+template <class T>
+struct BandArgs {
+  const T* pre;     // gx, gy, rho_c: 3 arrays of M
+  const T* in;      // state before the first iteration (6 arrays of M), or null for zeros
+  T* store;         // states stored after iterations store_every, 2 store_every, ... (6 M each)
+  int store_every;  // >= 1
+  int store_count;  // number of states stored (0: none)
+  T* flow;          // (N, T, H, W, 2C) output of the final u, or null
+  int iters;        // iterations in this launch
+  int64_t plane0;   // plane of blockIdx.y == 0
+  int cs, bh;       // cluster size, rows per band
+};
+
+inline size_t band_smem_bytes(int bh, int w, size_t elem) {
+  const size_t area = static_cast<size_t>(bh + 2) * (static_cast<size_t>(w) + 1) + 1;
+  return 6 * area * elem;
+}
+
+// Barrier over every thread of the cluster (of the block when cs == 1), with cluster-scope memory
+// ordering of shared-memory writes.
+__device__ __forceinline__ void band_sync(int cs) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+  if (cs > 1) {
+    cooperative_groups::this_cluster().sync();
+    return;
+  }
+#endif
+  __syncthreads();
+}
+
+// Address of `local` in the shared memory of cluster block `rank` (cs > 1 only, sm_90+).
+template <class T>
+__device__ __forceinline__ const T* band_remote(T* local, int rank) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+  return cooperative_groups::this_cluster().map_shared_rank(local, rank);
+#else
+  __trap();  // band_plan never picks cs > 1 below sm_90
+  return local;
+#endif
+}
+
+template <class T>
+__global__ void __launch_bounds__(1024) band_kernel(BandArgs<T> a, Coeffs<T> co, Geometry g) {
+  extern __shared__ __align__(16) unsigned char band_smem[];
+  T* sm = reinterpret_cast<T*>(band_smem);
+  const int W = g.w, H = g.h, S = W + 1;
+  const int A = (a.bh + 2) * S + 1;
+  T* su1 = sm;
+  T* su2 = sm + A;
+  T* sp11 = sm + 2 * A;
+  T* sp12 = sm + 3 * A;
+  T* sp21 = sm + 4 * A;
+  T* sp22 = sm + 5 * A;
+  const int rank = static_cast<int>(blockIdx.x);
+  const int r0 = rank * a.bh;
+  const int rows = max(0, min(a.bh, H - r0));
+  const bool from_above = rank > 0 && rows > 0;  // then the band above is full (bh rows)
+  const bool from_below = r0 + a.bh < H;         // the band below has rows (and this one bh)
+  const int64_t plane = a.plane0 + blockIdx.y;
+  const int64_t hwc = static_cast<int64_t>(H) * W * g.c;
+  const int64_t base = (plane / g.c) * hwc + plane % g.c;
+  const int tid = threadIdx.y * 32 + threadIdx.x, nthreads = 32 * blockDim.y;
+  auto off = [&](int li, int j) { return (li + 1) * S + j + 1; };
+  auto gidx = [&](int gi, int j) { return base + (static_cast<int64_t>(gi) * W + j) * g.c; };
+
+  // Zero everything (the pads), then the initial state of local rows -1 .. rows (inside the image).
+  for (int e = tid; e < 6 * A; e += nthreads) sm[e] = T(0);
+  __syncthreads();
+  if (a.in != nullptr && rows > 0) {
+    for (int li = static_cast<int>(threadIdx.y) - 1; li <= rows; li += blockDim.y) {
+      const int gi = r0 + li;
+      if (gi < 0 || gi >= H) continue;
+      for (int j = threadIdx.x; j < W; j += 32) {
+        for (int k = 0; k < 6; ++k) sm[k * A + off(li, j)] = a.in[k * g.m + gidx(gi, j)];
+      }
+    }
+  }
+  band_sync(a.cs);
+
+  for (int it = 0; it < a.iters; ++it) {
+    // Pass A: u = u + d + θ div(p).
+    for (int li = threadIdx.y; li < rows; li += blockDim.y) {
+      const int gi = r0 + li;
+      const bool has_down = gi + 1 < H;
+      for (int j = threadIdx.x; j < W; j += 32) {
+        const int o = off(li, j);
+        const bool has_right = j + 1 < W;
+        const T div1 = tvl1::divergence(co, sp11[o - 1], has_right ? sp11[o] : T(0), sp12[o - S],
+                                        has_down ? sp12[o] : T(0));
+        const T div2 = tvl1::divergence(co, sp21[o - 1], has_right ? sp21[o] : T(0), sp22[o - S],
+                                        has_down ? sp22[o] : T(0));
+        const int64_t q = gidx(gi, j);
+        T u1 = su1[o], u2 = su2[o];
+        tvl1::primal_update(co, __ldg(a.pre + 2 * g.m + q), __ldg(a.pre + q),
+                            __ldg(a.pre + g.m + q), div1, div2, u1, u2);
+        su1[o] = u1;
+        su2[o] = u2;
+      }
+    }
+    band_sync(a.cs);
+    if (from_below) {  // the band below's first row of u into local row bh
+      const T* rem = band_remote(sm, rank + 1);
+      for (int j = tid; j < W; j += nthreads) {
+        su1[off(a.bh, j)] = rem[off(0, j)];
+        su2[off(a.bh, j)] = rem[A + off(0, j)];
+      }
+    }
+    __syncthreads();
+    // Pass B: p = (p + taut ∇u) / n.
+    for (int li = threadIdx.y; li < rows; li += blockDim.y) {
+      for (int j = threadIdx.x; j < W; j += 32) {
+        const int o = off(li, j);
+        T ax, ay;
+        tvl1::forward_diff(co, su1[o], su1[o + 1], su1[o + S], ax, ay);
+        tvl1::dual_update(co, ax, ay, sp11[o], sp12[o]);
+        tvl1::forward_diff(co, su2[o], su2[o + 1], su2[o + S], ax, ay);
+        tvl1::dual_update(co, ax, ay, sp21[o], sp22[o]);
+      }
+    }
+    band_sync(a.cs);
+    if (from_above && it + 1 < a.iters) {  // the band above's last row of p12, p22 into row -1
+      const T* rem = band_remote(sm, rank - 1);
+      for (int j = tid; j < W; j += nthreads) {
+        sp12[off(-1, j)] = rem[3 * A + off(a.bh - 1, j)];
+        sp22[off(-1, j)] = rem[5 * A + off(a.bh - 1, j)];
+      }
+    }
+    const int done = it + 1;
+    if (a.store != nullptr && done % a.store_every == 0 && done / a.store_every <= a.store_count) {
+      T* dst = a.store + static_cast<int64_t>(done / a.store_every - 1) * 6 * g.m;
+      for (int li = threadIdx.y; li < rows; li += blockDim.y) {
+        for (int j = threadIdx.x; j < W; j += 32) {
+          for (int k = 0; k < 6; ++k) dst[k * g.m + gidx(r0 + li, j)] = sm[k * A + off(li, j)];
+        }
+      }
+    }
+    __syncthreads();
+  }
+
+  // flow[n, t] = (u1, u2) of pair (n, t), and again at t + 1 for the last pair of a clip.
+  if (a.flow != nullptr) {
+    const int64_t p = plane / g.c, ch = plane % g.c;
+    const int64_t n = p / (g.t - 1), t = p % (g.t - 1);
+    const bool last = t == g.t - 2;
+    const int64_t frame = static_cast<int64_t>(H) * W * 2 * g.c;
+    for (int li = threadIdx.y; li < rows; li += blockDim.y) {
+      for (int j = threadIdx.x; j < W; j += 32) {
+        const int o = off(li, j);
+        T* f = a.flow + (((n * g.t + t) * H + r0 + li) * W + j) * 2 * g.c + ch;
+        f[0] = su1[o];
+        f[g.c] = su2[o];
+        if (last) {
+          f[frame] = su1[o];
+          f[frame + g.c] = su2[o];
+        }
+      }
+    }
+  }
+  band_sync(a.cs);
+}
+
 // Reverse of one iteration (see the CPU's backward_iteration). s0 / s1: state before / after it.
 // adj_in: gradients of s1 (u1, u2, p11, p12, p21, p22); adj_out: gradients of s0. bars: gx_bar,
 // gy_bar, rho_c_bar accumulators (m each). partial: kSlots doubles per block, accumulated.
@@ -264,25 +472,18 @@ __global__ void __launch_bounds__(kBwdThreads)
         tvl1::divergence_terms_at<T>(GlobalPlane<T>{s0 + (2 + 2 * comp) * g.m + base, g.w, g.c},
                                      GlobalPlane<T>{s0 + (3 + 2 * comp) * g.m + base, g.w, g.c}, gi,
                                      gj, g.h, g.w, sx0, sx1, sy0, sy1);
-        const T div = (co.dvx[0] * sx0 + co.dvx[1] * sx1) + (co.dvy[0] * sy0 + co.dvy[1] * sy1);
-        const T d_bar = co.theta * ubv[comp];
-        acc[tvl1::kTheta] += double(ubv[comp] * div);
-        acc[tvl1::kDivX + 0] += double(d_bar * sx0);
-        acc[tvl1::kDivX + 1] += double(d_bar * sx1);
-        acc[tvl1::kDivY + 0] += double(d_bar * sy0);
-        acc[tvl1::kDivY + 1] += double(d_bar * sy1);
+        tvl1::divergence_taps(co, ubv[comp], sx0, sx1, sy0, sy1, acc);
       }
     }
     const T gxv = pre[q], gyv = pre[g.m + q];
     const T u1 = s0[q], u2 = s0[g.m + q];
     const T grad = tvl1::grad_sq(co, gxv, gyv);
     const T rho = tvl1::residual(co, pre[2 * g.m + q], gxv, gyv, u1, u2);
-    const int branch = tvl1::data_branch(co, rho, grad);
     T u1_bar = ubv[0], u2_bar = ubv[1];
     T gx_bar = bars[q], gy_bar = bars[g.m + q], rc_bar = bars[2 * g.m + q];
     double lt_acc = 0;
-    tvl1::data_adjoint(co, branch, rho, gxv, gyv, grad, u1, u2, ubv[0], ubv[1], u1_bar, u2_bar,
-                       gx_bar, gy_bar, rc_bar, lt_acc);
+    tvl1::data_adjoint(co, rho, gxv, gyv, grad, u1, u2, ubv[0], ubv[1], u1_bar, u2_bar, gx_bar,
+                       gy_bar, rc_bar, lt_acc);
     bars[q] = gx_bar;
     bars[g.m + q] = gy_bar;
     bars[2 * g.m + q] = rc_bar;
@@ -433,6 +634,79 @@ void launch_forward(const T* pre, const T* in, T* out, const Coeffs<T>& co, cons
   }
 }
 
+// Picks the smallest cluster size whose band fits the device's shared memory (and, for cs > 1,
+// that the device can keep such a cluster resident). Not ok: the caller uses the tiled kernels.
+template <class T>
+BandPlan band_plan(const Geometry& g, int device) {
+  BandPlan plan;
+  int optin = 0;
+  ASN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  cudaFuncAttributes fa{};
+  ASN_CUDA_CHECK(cudaFuncGetAttributes(&fa, band_kernel<T>));
+  for (int cs : {1, 2, 4, 8}) {
+    if (cs > 1 && fa.binaryVersion < 90) break;  // clusters need code built for sm_90 or later
+    const int bh = (g.h + cs - 1) / cs;
+    const size_t bytes = band_smem_bytes(bh, g.w, sizeof(T));
+    if (bytes > static_cast<size_t>(optin)) continue;
+    ASN_CUDA_CHECK(cudaFuncSetAttribute(band_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        static_cast<int>(bytes)));
+    const int by = std::min(32, bh);
+    if (cs > 1) {
+      cudaLaunchConfig_t cfg = {};
+      cfg.gridDim = dim3(cs, 1, 1);
+      cfg.blockDim = dim3(32, by, 1);
+      cfg.dynamicSmemBytes = bytes;
+      cudaLaunchAttribute attr[1];
+      attr[0].id = cudaLaunchAttributeClusterDimension;
+      attr[0].val.clusterDim.x = cs;
+      attr[0].val.clusterDim.y = 1;
+      attr[0].val.clusterDim.z = 1;
+      cfg.attrs = attr;
+      cfg.numAttrs = 1;
+      int clusters = 0;
+      if (cudaOccupancyMaxActiveClusters(&clusters, band_kernel<T>, &cfg) != cudaSuccess) {
+        (void)cudaGetLastError();  // clear it: an unsupported configuration is not an error here
+        continue;
+      }
+      if (clusters < 1) continue;
+    }
+    plan.ok = true;
+    plan.cs = cs;
+    plan.bh = bh;
+    plan.by = by;
+    plan.bytes = bytes;
+    return plan;
+  }
+  return plan;
+}
+
+// One band-kernel launch per chunk of at most 65535 planes (grid y).
+template <class T>
+void launch_band(const BandPlan& plan, BandArgs<T> a, const Coeffs<T>& co, const Geometry& g,
+                 cudaStream_t stream) {
+  a.cs = plan.cs;
+  a.bh = plan.bh;
+  const int64_t planes = g.pairs * g.c;
+  for (int64_t z0 = 0; z0 < planes; z0 += kMaxGridZ) {
+    a.plane0 = z0;
+    cudaLaunchConfig_t cfg = {};
+    const int64_t chunk = std::min<int64_t>(kMaxGridZ, planes - z0);
+    cfg.gridDim = dim3(plan.cs, static_cast<unsigned>(chunk), 1);
+    cfg.blockDim = dim3(32, plan.by, 1);
+    cfg.dynamicSmemBytes = plan.bytes;
+    cfg.stream = stream;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeClusterDimension;
+    attr[0].val.clusterDim.x = plan.cs;
+    attr[0].val.clusterDim.y = 1;
+    attr[0].val.clusterDim.z = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = plan.cs > 1 ? 1 : 0;
+    ASN_CUDA_CHECK(cudaLaunchKernelEx(&cfg, band_kernel<T>, a, co, g));
+    ASN_KERNEL_CHECK("tvl1_flow band");
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -450,15 +724,30 @@ void tvl1_flow_forward(const T* image, const TvL1Dims& d, const TvL1Params& prm,
   const Geometry g = geometry(d);
   const Coeffs<T> co = tvl1_coeffs<T>(prm);
   Tensor pre = Tensor::empty(Shape{3 * g.m}, dtype_of<T>(), dev);
-  Tensor sa = Tensor::zeros(Shape{6 * g.m}, dtype_of<T>(), dev);
-  Tensor sb = Tensor::empty(Shape{6 * g.m}, dtype_of<T>(), dev);
   T* pp = pre.data<T>();
   precompute_kernel<T><<<grid_1d(g.m), kBlock, 0, stream>>>(image, g, co, pp, pp + g.m,
                                                             pp + 2 * g.m);
   ASN_KERNEL_CHECK("tvl1_flow precompute");
-
-  const int fused = fused_limit<T>(device);
   const int k_every = d.interval();
+
+  const BandPlan plan = band_plan<T>(g, device);
+  if (plan.ok) {  // one launch: every iteration, the checkpoints and the flow
+    BandArgs<T> a{};
+    a.pre = pp;
+    a.in = nullptr;
+    a.store = checkpoints;
+    a.store_every = k_every;
+    a.store_count = checkpoints != nullptr ? static_cast<int>(d.num_checkpoints()) : 0;
+    a.flow = flow;
+    a.iters = d.iterations;
+    launch_band<T>(plan, a, co, g, stream);
+    return;
+  }
+
+  // Tiled fallback (a band does not fit in shared memory): fused launches of up to 4 iterations.
+  Tensor sa = Tensor::zeros(Shape{6 * g.m}, dtype_of<T>(), dev);
+  Tensor sb = Tensor::empty(Shape{6 * g.m}, dtype_of<T>(), dev);
+  const int fused = fused_limit<T>(device);
   T* cur = sa.data<T>();
   T* nxt = sb.data<T>();
   int k = 0;
@@ -512,7 +801,8 @@ void tvl1_flow_backward(const T* image, const T* checkpoints, const T* grad_flow
   const int64_t tiles = static_cast<int64_t>(bgrid.x) * bgrid.y;
   Tensor partial = Tensor::zeros(Shape{want_params ? planes * tiles * kSlots : 1}, DType::f64, dev);
 
-  fused_limit<T>(device);  // sets the shared-memory attribute of the forward kernel
+  const BandPlan plan = band_plan<T>(g, device);
+  if (!plan.ok) fused_limit<T>(device);  // sets the shared-memory attribute of the tiled kernel
   const int k_every = d.interval();
   const int num_segments = (d.iterations + k_every - 1) / k_every;
   const int64_t seg_slots = std::min(k_every, d.iterations) + 1;
@@ -529,9 +819,21 @@ void tvl1_flow_backward(const T* image, const T* checkpoints, const T* grad_flow
       ASN_CUDA_CHECK(cudaMemcpyAsync(sp, checkpoints + (s - 1) * 6 * g.m, 6 * g.m * sizeof(T),
                                      cudaMemcpyDeviceToDevice, stream));
     }
-    for (int k = k0; k < k1; ++k) {
-      const T* src = sp + (k - k0) * 6 * g.m;
-      launch_forward<T>(pp, src, sp + (k - k0 + 1) * 6 * g.m, co, g, 1, stream);
+    if (plan.ok) {  // one launch stores the states after iterations k0 + 1 .. k1 in slots 1 ..
+      BandArgs<T> a{};
+      a.pre = pp;
+      a.in = sp;
+      a.store = sp + 6 * g.m;
+      a.store_every = 1;
+      a.store_count = k1 - k0;
+      a.flow = nullptr;
+      a.iters = k1 - k0;
+      launch_band<T>(plan, a, co, g, stream);
+    } else {
+      for (int k = k0; k < k1; ++k) {
+        const T* src = sp + (k - k0) * 6 * g.m;
+        launch_forward<T>(pp, src, sp + (k - k0 + 1) * 6 * g.m, co, g, 1, stream);
+      }
     }
     for (int k = k1 - 1; k >= k0; --k) {
       const T* s0 = sp + (k - k0) * 6 * g.m;

@@ -1,8 +1,10 @@
-// Representation flow on CUDA against the CPU implementation: the fused TV-L1 forward kernel
-// (several iterations per launch, halo recomputed), the checkpoints it writes, the per-iteration
-// backward kernel, the parameter-gradient reductions and the input normalisation, at odd sizes
-// (several tiles, partial tiles, W or H smaller than a tile), T = 2 and T = 1, f64 and f32. Every
-// output buffer is filled with NaN before the launch so an element the kernels forget shows.
+// Representation flow on CUDA against the CPU implementation: the TV-L1 forward kernels (the band
+// kernel that keeps a plane in the shared memory of a thread-block cluster for every iteration,
+// and the tiled fallback that fuses a few iterations per launch with a recomputed halo), the
+// checkpoints and segment states they write, the per-iteration backward kernel, the
+// parameter-gradient reductions and the input normalisation, at odd sizes (several tiles and
+// bands, partial and empty bands, W or H smaller than a tile), T = 2 and T = 1, f64 and f32.
+// Every output buffer is filled with NaN before the launch so an element the kernels forget shows.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -133,6 +135,14 @@ TEST_CASE("rep_flow cuda: TV-L1 forward, checkpoints and backward match the CPU"
       {Shape{1, 2, 1, 33, 1}, 5, 1},     // H = 1, every state a checkpoint
       {Shape{1, 4, 17, 1, 3}, 6, 2},     // W = 1, three channels
       {Shape{2, 2, 48, 64, 1}, 40, 0},   // AssembleNet's 40 iterations, K = 7, exact tiles
+      // Paths of the band kernel (one cluster per plane) on a GPU with 227 KB of shared memory
+      // per block (H100, H200); elsewhere the cluster sizes differ, the comparisons still hold:
+      {Shape{1, 2, 96, 96, 1}, 12, 5},    // clusters of 4 bands (f64) / 2 bands (f32)
+      {Shape{1, 3, 70, 90, 2}, 9, 4},     // 2 bands, 2 channels x 2 pairs, W not a multiple of 32
+      {Shape{1, 2, 9, 1000, 1}, 6, 4},    // f64: 8 bands of 2, 2, 2, 2, 1, 0, 0, 0 rows (partial
+                                          // and empty bands); f32: 4 bands of 3, 3, 3, 0 rows
+      {Shape{1, 2, 224, 224, 1}, 40, 0},  // the network's plane: f32 8 bands of 28 rows; f64 tiled
+      {Shape{1, 2, 64, 1030, 1}, 5, 2},   // no band fits: the tiled kernels in both precisions
   };
   uint64_t seed = 500;
   for (const Case& c : cases) {

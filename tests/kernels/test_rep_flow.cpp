@@ -1,7 +1,8 @@
 // Representation flow (assemblenet-spec §5): the CPU op against the independent NumPy reference
-// fixtures and the nested-loop oracle, the documented edge cases (T == 1, constant input), channel
-// order, determinism, argument errors, and exact gradients (gradcheck in f64) for the input and
-// every parameter, through the checkpointed backward pass.
+// fixtures and the nested-loop oracle (also at row widths that cross the kernel's SIMD pack
+// boundaries), the documented edge cases (T == 1, constant input), channel order, determinism
+// (checkpoint interval, thread count), argument errors, and exact gradients (gradcheck in f64) for
+// the input and every parameter, through the checkpointed backward pass.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -124,6 +125,38 @@ TEST_CASE("rep_flow: matches the nested-loop oracle at odd sizes", "[kernels][re
     INFO("shape " << c.shape.str() << " iterations " << c.iterations);
     Tensor x = test::random_uniform(c.shape, ++seed, 0.0, 1.0);
     if (!c.normalize) x = test::random_uniform(c.shape, seed, 0.0, 60.0);
+    const kernels::TvL1Params p = c.odd ? odd_params() : kernels::TvL1Params{};
+    const RepFlowOptions o = options(c.iterations, c.channel_mean, c.normalize);
+    const Tensor ref = oracle_flow(x, p, o);
+    ASN_REQUIRE_CLOSE(run_flow(x, p, o), ref, 1e-10, 1e-10);
+    ASN_REQUIRE_CLOSE(run_flow(x.to(DType::f32), p, o).to(DType::f64), ref, 0.0,
+                      1e-4 * std::max(1.0, max_abs(ref.to_vector<double>())));
+  }
+}
+
+TEST_CASE("rep_flow: rows of full and partial SIMD packs match the nested-loop oracle",
+          "[kernels][rep_flow]") {
+  // The CPU kernel works on rows in packs of 16 floats / 8 doubles (AVX-512; 8 / 4 with AVX): these
+  // widths give rows of only full packs, full packs plus a partial one, a single partial pack, and
+  // one column, in both precisions; H = 1 and many planes (more than threads) are included.
+  struct Case {
+    Shape shape;
+    int iterations;
+    bool channel_mean, normalize, odd;
+  };
+  const std::vector<Case> cases = {
+      {Shape{1, 3, 5, 16, 1}, 7, false, true, false},   // f32: one full pack; f64: two
+      {Shape{1, 2, 4, 17, 2}, 6, false, false, true},   // a full pack and a 1-lane tail, 2 channels
+      {Shape{2, 3, 6, 33, 3}, 8, true, true, true},     // two full packs + 1 (f32), 4 + 1 (f64)
+      {Shape{1, 2, 3, 8, 1}, 5, false, true, true},     // f32: one partial pack; f64: one full
+      {Shape{1, 3, 1, 40, 1}, 6, false, true, false},   // H = 1 with full packs
+      {Shape{1, 2, 19, 1, 1}, 6, false, true, true},    // W = 1, tall
+      {Shape{3, 4, 9, 23, 1}, 9, false, false, true},   // 9 planes, 23 = 16 + 7 = 2 * 8 + 7
+  };
+  uint64_t seed = 300;
+  for (const Case& c : cases) {
+    INFO("shape " << c.shape.str() << " iterations " << c.iterations);
+    Tensor x = test::random_uniform(c.shape, ++seed, 0.0, c.normalize ? 1.0 : 60.0);
     const kernels::TvL1Params p = c.odd ? odd_params() : kernels::TvL1Params{};
     const RepFlowOptions o = options(c.iterations, c.channel_mean, c.normalize);
     const Tensor ref = oracle_flow(x, p, o);
@@ -309,6 +342,24 @@ TEST_CASE("rep_flow backward: gradcheck without normalisation, two clips, every 
   REQUIRE(r.ok);
 }
 
+TEST_CASE("rep_flow backward: gradcheck across full and partial SIMD packs",
+          "[kernels][rep_flow]") {
+  // W = 19: in f64 two full packs of 8 and a 3-lane tail (AVX-512), so the packed adjoint, its
+  // border masks and the tail's parameter-gradient masking are all checked; then H = 1.
+  const RepFlowOptions o = options(4, false, true, 3);
+  const Tensor x =
+      draw_away_from_thresholds(Shape{1, 2, 3, 19, 1}, 4, 0.0, 1.0, odd_params(), o, 0.02);
+  const GradcheckResult r = check_rep_flow(x, odd_params(), o);
+  INFO(r.report);
+  REQUIRE(r.ok);
+  const RepFlowOptions o1 = options(3, false, true, 2);
+  const Tensor x1 =
+      draw_away_from_thresholds(Shape{1, 3, 1, 10, 1}, 5, 0.0, 1.0, odd_params(), o1, 0.02);
+  const GradcheckResult r1 = check_rep_flow(x1, odd_params(), o1);
+  INFO(r1.report);
+  REQUIRE(r1.ok);
+}
+
 TEST_CASE("rep_flow backward: T = 1 has zero gradients", "[kernels][rep_flow]") {
   const Tensor x = test::random_uniform(Shape{2, 1, 4, 3, 3}, 4, 0.0, 1.0);
   const GradcheckResult r = check_rep_flow(x, {}, options(3));
@@ -347,6 +398,33 @@ TEST_CASE("rep_flow: results do not depend on the thread count", "[kernels][rep_
   set_num_threads(before);
   REQUIRE(f1 == f2);
   REQUIRE(one == two);
+}
+
+TEST_CASE("rep_flow: thread count invariance, plane by plane and split into rows",
+          "[kernels][rep_flow]") {
+  // 2 clips x 3 pairs x 2 channels = 12 planes of 6 x 37 (f32: 2 full packs + 5 lanes): every
+  // thread count works plane by plane. 1 plane, and 3 planes: with more threads than planes the
+  // forward pass splits its passes over rows (checkpoints included, which the backward reads).
+  const std::vector<Shape> shapes = {Shape{2, 4, 6, 37, 2}, Shape{1, 2, 9, 21, 1},
+                                     Shape{1, 4, 5, 18, 3}};
+  const int before = num_threads();
+  for (const Shape& s : shapes) {
+    INFO("shape " << s.str());
+    const Tensor x = test::random_uniform(s, 16, 0.0, 1.0, DType::f32);
+    const RepFlowOptions o = options(7, s[4] == 3, true, 3);
+    std::vector<std::vector<std::vector<double>>> grads;
+    std::vector<std::vector<double>> flows;
+    for (int threads : {1, 2, 3, 5}) {
+      set_num_threads(threads);
+      grads.push_back(all_grads(x, odd_params(), o));
+      flows.push_back(run_flow(x, odd_params(), o).to_vector<double>());
+    }
+    set_num_threads(before);
+    for (size_t k = 1; k < grads.size(); ++k) {
+      REQUIRE(flows[k] == flows[0]);
+      REQUIRE(grads[k] == grads[0]);
+    }
+  }
 }
 
 TEST_CASE("rep_flow_input backward: gradcheck and TF's tie splitting of min / max",
