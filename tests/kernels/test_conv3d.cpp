@@ -12,6 +12,7 @@
 #include "autograd/tape.h"
 #include "engine/parallel.h"
 #include "kernels/conv/conv3d.h"
+#include "tests/oracles/conv3d_case.h"
 #include "kernels/conv/conv_gemm.h"
 #include "kernels/dispatch.h"
 #include "tests/oracles/conv3d_oracle.h"
@@ -23,36 +24,9 @@ using namespace asn::kernels;
 
 namespace {
 
-enum class Pad { Same, Fixed, Valid, Explicit };
-
-struct Case {
-  const char* name;
-  Shape x;  // (N, T, H, W, Cin)
-  Shape w;  // (Cout, kT, kH, kW, Cin)
-  Dims3 stride;
-  Dims3 dilation;
-  Pad pad;
-  std::array<AxisPad, 3> pads;  // Explicit only
-
-  Conv3dParams params() const {
-    const Dims3 k{w[1], w[2], w[3]}, in{x[1], x[2], x[3]};
-    switch (pad) {
-      case Pad::Same:
-        return Conv3dParams::same(k, stride, dilation, in);
-      case Pad::Fixed:
-        return Conv3dParams::fixed(k, stride, dilation, in);
-      case Pad::Valid:
-        return Conv3dParams::valid(stride, dilation);
-      case Pad::Explicit:
-        break;
-    }
-    Conv3dParams p = Conv3dParams::valid(stride, dilation);
-    for (int a = 0; a < 3; ++a) p.pad[a] = pads[static_cast<size_t>(a)];
-    return p;
-  }
-};
-
-constexpr Dims3 k1{1, 1, 1};
+using Case = test::ConvCase;
+using test::k1;
+using test::Pad;
 
 const std::vector<Case>& forward_cases() {
   // clang-format off
