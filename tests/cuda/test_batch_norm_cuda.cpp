@@ -26,7 +26,6 @@ using asn::test::poisoned;
 
 namespace {
 
-
 // docs/testing.md: CUDA f32 against CPU f32, reductions 1e-5; f64 far tighter.
 template <class T>
 double tol() {

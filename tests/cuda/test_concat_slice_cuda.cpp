@@ -25,7 +25,6 @@ using asn::test::poisoned;
 namespace {
 
 
-
 struct ConcatCase {
   std::string name;
   std::vector<Shape> ins;

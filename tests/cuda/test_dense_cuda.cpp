@@ -25,7 +25,6 @@ using asn::test::poisoned;
 namespace {
 
 
-
 // A copy of t on the GPU at element offset `offset` inside a larger buffer (offset 1: only
 // 4-byte (f32) or 8-byte (f64) aligned, as parameter views in the flat buffer can be).
 Tensor gpu_at_offset(const Tensor& t, int64_t offset) {

@@ -25,7 +25,6 @@ using asn::test::poisoned;
 
 namespace {
 
-
 Tensor on_gpu(const Tensor& host, int64_t misalign = 0) {
   Tensor t = poisoned(host.shape(), host.dtype(), misalign);
   t.copy_from(host);

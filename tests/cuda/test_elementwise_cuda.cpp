@@ -30,7 +30,6 @@ using asn::test::poisoned;
 
 namespace {
 
-
 // docs/testing.md: CUDA f32 against CPU f32 1e-6 elementwise, 1e-5 reductions; f64 far tighter.
 template <class T>
 double elementwise_tol() {

@@ -26,7 +26,6 @@ using asn::test::poisoned;
 
 namespace {
 
-
 struct Case {
   std::string name;
   std::vector<Shape> xs;

@@ -26,7 +26,6 @@ using asn::test::poisoned;
 namespace {
 
 
-
 Tensor random_labels(int64_t B, int64_t K, uint64_t seed) {
   const Tensor u = test::random_uniform(Shape{B}, seed, 0, static_cast<double>(K));
   std::vector<int32_t> v;

@@ -24,7 +24,6 @@ using asn::test::poisoned;
 
 namespace {
 
-
 // "w" (n_decay,) takes weight decay, "b" (n_rest,) does not; same initial values on any device.
 struct Store {
   Parameters ps;

@@ -30,7 +30,6 @@ using asn::test::poisoned;
 
 namespace {
 
-
 struct Case {
   std::string name;
   Shape in;

@@ -28,7 +28,6 @@ using asn::test::poisoned;
 
 namespace {
 
-
 struct SumCase {
   std::string name;
   Shape in;

@@ -23,7 +23,6 @@ using asn::test::poisoned;
 namespace {
 
 
-
 struct TspCase {
   int64_t N, T, K;
   double scale;  // logits uniform in [-scale, scale)
