@@ -1,6 +1,8 @@
 // Tape recording and the reverse pass.
 #include "autograd/tape.h"
 
+#include <fmt/format.h>
+
 #include "kernels/tensor_ops.h"
 
 namespace asn::ag {
@@ -31,8 +33,10 @@ std::vector<Variable> record(const char* op, const std::vector<Variable>& inputs
   if (needs) {
     TapeNode node;
     node.op = op;
-    node.inputs = inputs;
-    node.outputs = outs;
+    node.inputs.reserve(inputs.size());
+    for (const Variable& v : inputs) node.inputs.push_back(v.slot());
+    node.outputs.reserve(outs.size());
+    for (const Variable& v : outs) node.outputs.push_back(v.slot());
     node.backward = std::move(backward);
     t_tape.push(std::move(node));
   }
@@ -46,17 +50,16 @@ Variable record1(const char* op, const std::vector<Variable>& inputs, Tensor out
   return record(op, inputs, std::move(outs), std::move(backward))[0];
 }
 
-void accumulate_grad(Variable& v, const Tensor& g, bool may_take) {
-  ASN_CHECK_SHAPE(g.shape() == v.shape(), "gradient {} does not match variable '{}' {}", describe(g),
-                  v.name(), describe(v.value()));
-  ASN_CHECK_TYPE(g.dtype() == v.dtype() && g.device() == v.device(),
-                 "gradient {} does not match variable '{}' {}", describe(g), v.name(),
-                 describe(v.value()));
-  if (!v.has_grad()) {
-    v.set_grad(may_take ? g : g.clone());
+void accumulate_grad(GradSlot& slot, const Tensor& g, bool may_take) {
+  const std::string target = fmt::format("variable '{}' ({} {} on {})", slot.name, dtype_name(slot.dtype),
+                                         slot.shape.str(), slot.device.str());
+  ASN_CHECK_SHAPE(g.shape() == slot.shape, "gradient {} does not match {}", describe(g), target);
+  ASN_CHECK_TYPE(g.dtype() == slot.dtype && g.device() == slot.device,
+                 "gradient {} does not match {}", describe(g), target);
+  if (!slot.grad.defined()) {
+    slot.grad = may_take ? g : g.clone();
   } else {
-    Tensor dst = v.grad();
-    kernels::add_inplace(dst, g);
+    kernels::add_inplace(slot.grad, g);
   }
 }
 
@@ -66,20 +69,19 @@ void Tape::run_backward() {
     TapeNode node = std::move(nodes_.back());
     nodes_.pop_back();
     bool any = false;
-    for (const Variable& o : node.outputs) any = any || o.has_grad();
+    for (const auto& o : node.outputs) any = any || o->grad.defined();
     bool any_input = false;
-    for (const Variable& i : node.inputs) any_input = any_input || i.requires_grad();
+    for (const auto& i : node.inputs) any_input = any_input || i->requires_grad;
     if (!any || !any_input) continue;
 
     std::vector<Tensor> grad_out;
     grad_out.reserve(node.outputs.size());
-    for (const Variable& o : node.outputs) {
-      grad_out.push_back(o.has_grad() ? o.grad()
-                                      : Tensor::zeros(o.shape(), o.dtype(), o.device()));
+    for (const auto& o : node.outputs) {
+      grad_out.push_back(o->grad.defined() ? o->grad : Tensor::zeros(o->shape, o->dtype, o->device));
     }
     std::vector<bool> needs;
     needs.reserve(node.inputs.size());
-    for (const Variable& i : node.inputs) needs.push_back(i.requires_grad());
+    for (const auto& i : node.inputs) needs.push_back(i->requires_grad);
 
     OpScope scope(node.op);
     std::vector<Tensor> grad_in = node.backward(grad_out, needs);
@@ -87,7 +89,7 @@ void Tape::run_backward() {
               "backward of {} returned {} gradients for {} inputs", node.op, grad_in.size(),
               node.inputs.size());
     // Outputs' gradients are spent: release them (they are never leaves).
-    for (Variable& o : node.outputs) o.zero_grad();
+    for (const auto& o : node.outputs) o->grad = Tensor();
 
     for (size_t i = 0; i < grad_in.size(); ++i) {
       if (!needs[i] || !grad_in[i].defined()) continue;
@@ -97,7 +99,7 @@ void Tape::run_backward() {
       for (const Tensor& go : grad_out) shared = shared || grad_in[i].shares_storage_with(go);
       for (size_t j = 0; j < i; ++j) shared = shared || grad_in[i].shares_storage_with(grad_in[j]);
       // The same Variable may appear twice as an input (x * x): accumulation handles it.
-      accumulate_grad(node.inputs[i], grad_in[i], !shared);
+      accumulate_grad(*node.inputs[i], grad_in[i], !shared);
     }
   }
 }

@@ -6,6 +6,11 @@
 // accumulates what it returns into its inputs' gradients. Nodes are dropped as they are used, so
 // activations are freed during the backward pass.
 //
+// A node holds its inputs' and outputs' gradient slots (autograd/variable.h), not their values:
+// what a backward needs it saves itself (in its closure), and nothing else is kept alive by the
+// tape. For a residual add followed by a ReLU, say, the add's inputs and output are freed right
+// after the forward pass; only the ReLU's output, which its backward reads, stays.
+//
 // Recording happens only when gradients are enabled (see NoGradGuard) and some input requires a
 // gradient. There is one tape per thread.
 #pragma once
@@ -26,8 +31,8 @@ using BackwardFn = std::function<std::vector<Tensor>(const std::vector<Tensor>& 
 
 struct TapeNode {
   const char* op = "";
-  std::vector<Variable> inputs;
-  std::vector<Variable> outputs;
+  std::vector<std::shared_ptr<GradSlot>> inputs;
+  std::vector<std::shared_ptr<GradSlot>> outputs;
   BackwardFn backward;
 };
 
@@ -71,8 +76,8 @@ Variable record1(const char* op, const std::vector<Variable>& inputs, Tensor out
 // Leaves keep their accumulated gradients; the tape is empty afterwards.
 void backward(const Variable& root, const Tensor& seed = Tensor());
 
-// Adds g into v's gradient (allocating it on first use). `may_take` lets the tape adopt g as the
-// gradient without a copy when nothing else refers to it.
-void accumulate_grad(Variable& v, const Tensor& g, bool may_take);
+// Adds g into the slot's gradient (allocating it on first use). `may_take` lets the tape adopt g
+// as the gradient without a copy when nothing else refers to it.
+void accumulate_grad(GradSlot& slot, const Tensor& g, bool may_take);
 
 }  // namespace asn::ag

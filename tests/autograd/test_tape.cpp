@@ -82,6 +82,39 @@ TEST_CASE("tape: identity aliasing does not corrupt sibling gradients", "[autogr
   REQUIRE(y.grad().to_vector<double>() == std::vector<double>{1, 8});
 }
 
+// y = 2 x: the backward needs no tensor, so it saves none.
+Variable twice(const Variable& x) {
+  Tensor xv = x.value();
+  Tensor y = Tensor::empty(xv.shape(), DType::f64);
+  for (int64_t i = 0; i < xv.numel(); ++i) y.data<double>()[i] = 2 * xv.data<double>()[i];
+  return record1("test_twice", {x}, y, [](const std::vector<Tensor>& g, const std::vector<bool>&) {
+    Tensor dx = Tensor::empty(g[0].shape(), DType::f64);
+    for (int64_t i = 0; i < g[0].numel(); ++i) dx.data<double>()[i] = 2 * g[0].data<double>()[i];
+    return std::vector<Tensor>{dx};
+  });
+}
+
+TEST_CASE("tape: nodes keep no values alive, only what backward functions saved", "[autograd]") {
+  tape().clear();
+  Variable x(Tensor::from_vector<double>(Shape{3}, {1, -2, 3}), true, "x");
+  std::weak_ptr<Storage> a_storage, b_storage;
+  Variable f;
+  {
+    Variable a = twice(x);   // saves nothing: a is only an input of `square` below
+    Variable b = square(a);  // saves a (its input)
+    f = twice(b);            // saves nothing: b is freed once the forward pass drops it
+    a_storage = a.value().storage();
+    b_storage = b.value().storage();
+  }
+  REQUIRE(tape().size() == 3);
+  REQUIRE_FALSE(a_storage.expired());  // saved by square's backward
+  REQUIRE(b_storage.expired());        // recorded as twice's input, but not kept by the tape
+  backward(f);
+  REQUIRE(a_storage.expired());        // released with square's node
+  // f = 2 (2x)^2 = 8 x^2: df/dx = 16 x
+  REQUIRE(x.grad().to_vector<double>() == std::vector<double>{16, -32, 48});
+}
+
 TEST_CASE("tape: no-grad guard records nothing", "[autograd]") {
   tape().clear();
   Variable x(Tensor::from_vector<double>(Shape{2}, {1, 2}), true);
