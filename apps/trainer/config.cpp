@@ -31,6 +31,7 @@ json default_config() {
       "threads": 0,
       "device": "auto",
       "deterministic": false,
+      "recompute_activations": false,
       "log_every": 10,
       "eval_every": 1,
       "eval_batch_size": 32,

@@ -13,6 +13,7 @@
 #include "autograd/optim/clip.h"
 #include "autograd/optim/lr_schedule.h"
 #include "autograd/optim/optimizer_config.h"
+#include "autograd/recompute.h"
 #include "autograd/tape.h"
 #include "engine/data/config.h"
 #include "engine/io/safetensors.h"
@@ -219,7 +220,11 @@ TrainOutcome Trainer::run() {
       graph::NetworkInputs in;
       in.rgb = ag::Variable(batch.clips.to(device_));
       if (batch.objects.defined()) in.objects = ag::Variable(batch.objects.to(device_));
-      ag::Variable logits = m.net->forward(in, /*training=*/true, &m.dropout_gen).logits;
+      ag::Variable logits;
+      {
+        ag::RecomputeGuard recompute(config_["train"]["recompute_activations"].get<bool>());
+        logits = m.net->forward(in, /*training=*/true, &m.dropout_gen).logits;
+      }
       const Tensor labels = batch.labels.to(device_);
       ag::Variable loss = m.loss_kind == "softmax" ? ag::softmax_cross_entropy(logits, labels, smoothing)
                                                    : ag::sigmoid_binary_cross_entropy(logits, labels);

@@ -5,6 +5,7 @@
 #include "autograd/functions/batch_norm.h"
 
 #include "autograd/checks.h"
+#include "autograd/recompute.h"
 #include "autograd/tape.h"
 #include "engine/allocator.h"
 #include "kernels/dispatch.h"
@@ -84,6 +85,21 @@ void backward_kernel(const kernels::BatchNormParams& p, bool training, const Ten
                                       dbeta);
 }
 
+// y rebuilt from x and the saved statistics (the memory-saving mode).
+template <class T>
+void apply_kernel(const kernels::BatchNormParams& p, const Tensor& x, const T* gamma, const T* beta,
+                  const Tensor& mean, const Tensor& invstd, Tensor& y) {
+#ifdef ASN_WITH_CUDA
+  if (x.device().is_cuda()) {
+    kernels::batch_norm_apply_cuda<T>(p, x.data<T>(), gamma, beta, mean.data<T>(),
+                                      invstd.data<T>(), y.data<T>(), x.device().index);
+    return;
+  }
+#endif
+  kernels::batch_norm_apply_cpu<T>(p, x.data<T>(), gamma, beta, mean.data<T>(), invstd.data<T>(),
+                                   y.data<T>());
+}
+
 Variable batch_norm_impl(const char* op, bool relu, const Variable& x, const Variable& gamma,
                          const Variable& beta, const Variable& running_mean,
                          const Variable& running_var, const BatchNormOptions& opt) {
@@ -126,7 +142,10 @@ Variable batch_norm_impl(const char* op, bool relu, const Variable& x, const Var
   p.momentum = opt.momentum;
   p.relu = relu;
   const Tensor gv = gamma.defined() ? gamma.value().clone() : Tensor();  // forward-time gamma
-  const Tensor bv = beta.defined() ? beta.value() : Tensor();
+  // Memory-saving mode (autograd/recompute.h): y is rebuilt in backward rather than saved, which
+  // needs the forward-time beta too.
+  const bool recompute = recompute_enabled() && grad_enabled();
+  const Tensor bv = beta.defined() ? (recompute ? beta.value().clone() : beta.value()) : Tensor();
   Tensor y = Tensor::empty(xv.shape(), xv.dtype(), xv.device());
   Tensor save_mean = Tensor::empty(Shape{C}, xv.dtype(), xv.device());
   Tensor save_invstd = Tensor::empty(Shape{C}, xv.dtype(), xv.device());
@@ -150,12 +169,28 @@ Variable batch_norm_impl(const char* op, bool relu, const Variable& x, const Var
   if (beta.defined()) inputs.push_back(beta);
   const size_t n_inputs = inputs.size();
   const bool training = opt.training;
-  // Saved for backward: x, gamma (forward-time copy), the mean and invstd used, y with the ReLU.
-  const Tensor y_saved = relu ? y : Tensor();
-  return record1(
+  // Saved for backward: x, gamma (forward-time copy), the mean and invstd used, and with the ReLU
+  // y, or in the memory-saving mode the Recomputable that rebuilds y.
+  std::shared_ptr<Recomputable> rc;
+  if (recompute) {
+    rc = std::make_shared<Recomputable>(y, [op, p, xv, gv, bv, save_mean, save_invstd] {
+      Tensor out = Tensor::empty(xv.shape(), xv.dtype(), xv.device());
+      kernels::dispatch_float(op, xv.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        apply_kernel<T>(p, xv, ptr_or_null<T>(gv), ptr_or_null<T>(bv), save_mean, save_invstd,
+                        out);
+      });
+      return out;
+    });
+  }
+  const Tensor y_saved = relu && !rc ? y : Tensor();
+  Variable out = record1(
       op, inputs, y,
-      [op, p, training, xv, y_saved, gv, save_mean, save_invstd, gamma_index, beta_index, n_inputs](
-          const std::vector<Tensor>& g, const std::vector<bool>& needs) {
+      [op, p, training, xv, y_saved, rc, gv, save_mean, save_invstd, gamma_index, beta_index,
+       n_inputs](const std::vector<Tensor>& g, const std::vector<bool>& needs) {
+        // The last user of a recomputed y: take it (ReLU mask) and release it.
+        const Tensor y_used = rc && p.relu ? rc->get() : y_saved;
+        if (rc) rc->release();
         std::vector<Tensor> grads(n_inputs);
         const bool want_gamma = gamma_index >= 0 && needs[static_cast<size_t>(gamma_index)];
         const bool want_beta = beta_index >= 0 && needs[static_cast<size_t>(beta_index)];
@@ -172,11 +207,13 @@ Variable batch_norm_impl(const char* op, bool relu, const Variable& x, const Var
           T* dx = needs[0] ? grads[0].data<T>() : nullptr;
           T* dgamma = want_gamma ? grads[static_cast<size_t>(gamma_index)].data<T>() : nullptr;
           T* dbeta = want_beta ? grads[static_cast<size_t>(beta_index)].data<T>() : nullptr;
-          backward_kernel<T>(p, training, g[0], xv, ptr_or_null<T>(y_saved), ptr_or_null<T>(gv),
+          backward_kernel<T>(p, training, g[0], xv, ptr_or_null<T>(y_used), ptr_or_null<T>(gv),
                              save_mean, save_invstd, dx, dgamma, dbeta);
         });
         return grads;
       });
+  if (rc && out.requires_grad()) out.set_recomputable(rc);
+  return out;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "autograd/functions/conv3d.h"
 
 #include "autograd/checks.h"
+#include "autograd/recompute.h"
 #include "autograd/tape.h"
 #include "engine/allocator.h"
 #include "kernels/dispatch.h"
@@ -44,11 +45,18 @@ Variable conv3d(const Variable& x, const Variable& w, const kernels::Conv3dParam
                                    y.data<T>());
   });
 
+  // Saved for backward: the kernel, and the input for the kernel's gradient; when the input can be
+  // rebuilt (memory-saving mode, autograd/recompute.h) its Recomputable instead of the input.
+  const std::shared_ptr<Recomputable> rc = x.recomputable();
+  const Tensor x_saved = rc ? Tensor() : xv;
+  const Shape x_shape = xv.shape();
   return record1(
-      kOp, {x, w}, y, [xv, wv, p](const std::vector<Tensor>& g, const std::vector<bool>& needs) {
+      kOp, {x, w}, y,
+      [x_saved, rc, x_shape, wv, p](const std::vector<Tensor>& g, const std::vector<bool>& needs) {
         std::vector<Tensor> out(2);
         const Tensor& dy = g[0];
-        if (needs[0]) out[0] = Tensor::empty(xv.shape(), xv.dtype(), xv.device());
+        const Tensor xv = needs[1] ? (rc ? rc->get() : x_saved) : Tensor();
+        if (needs[0]) out[0] = Tensor::empty(x_shape, dy.dtype(), dy.device());
         if (needs[1]) out[1] = Tensor::empty(wv.shape(), wv.dtype(), wv.device());
         kernels::dispatch_float(kOp, dy.dtype(), [&](auto tag) {
           using T = decltype(tag);
@@ -56,22 +64,22 @@ Variable conv3d(const Variable& x, const Variable& w, const kernels::Conv3dParam
           if (dy.device().is_cuda()) {
             const int dev = dy.device().index;
             if (needs[0]) {
-              kernels::conv3d_backward_data_cuda<T>(dy.data<T>(), xv.shape(), wv.data<T>(),
+              kernels::conv3d_backward_data_cuda<T>(dy.data<T>(), x_shape, wv.data<T>(),
                                                     wv.shape(), p, out[0].data<T>(), dev);
             }
             if (needs[1]) {
-              kernels::conv3d_backward_weight_cuda<T>(xv.data<T>(), xv.shape(), dy.data<T>(),
+              kernels::conv3d_backward_weight_cuda<T>(xv.data<T>(), x_shape, dy.data<T>(),
                                                       wv.shape(), p, out[1].data<T>(), dev);
             }
             return;
           }
 #endif
           if (needs[0]) {
-            kernels::conv3d_backward_data_cpu<T>(dy.data<T>(), xv.shape(), wv.data<T>(), wv.shape(),
+            kernels::conv3d_backward_data_cpu<T>(dy.data<T>(), x_shape, wv.data<T>(), wv.shape(),
                                                  p, out[0].data<T>());
           }
           if (needs[1]) {
-            kernels::conv3d_backward_weight_cpu<T>(xv.data<T>(), xv.shape(), dy.data<T>(),
+            kernels::conv3d_backward_weight_cpu<T>(xv.data<T>(), x_shape, dy.data<T>(),
                                                    wv.shape(), p, out[1].data<T>());
           }
         });

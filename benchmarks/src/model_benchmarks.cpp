@@ -10,6 +10,7 @@
 
 #include "autograd/functions/loss.h"
 #include "autograd/optim/sgd.h"
+#include "autograd/recompute.h"
 #include "autograd/tape.h"
 #include "benchmarks/src/bench.h"
 #include "engine/allocator.h"
@@ -28,6 +29,7 @@ struct ModelCase {
   std::string name, structure;
   int64_t batch, frames, size;
   Device device;
+  bool recompute = false;  // memory-saving mode (autograd/recompute.h)
 };
 
 struct ModelState {
@@ -50,6 +52,7 @@ void register_model_benchmarks(const BenchEnv& env) {
     m.batch = j.at("batch").get<int64_t>();
     m.frames = j.at("frames").get<int64_t>();
     m.size = j.at("size").get<int64_t>();
+    m.recompute = j.value("recompute", false);
     const bool cuda = j.at("device").get<std::string>() == "cuda";
     if (cuda && cuda_device_count() == 0) continue;
     m.device = cuda ? Device::cuda(0) : Device::cpu();
@@ -75,18 +78,25 @@ void register_model_benchmarks(const BenchEnv& env) {
       int64_t macs = 0;
       for (const auto& r : st->net->summary()) macs += r.macs;
       BenchCase c;
-      c.shape = fmt::format("{} clips of {}x{}x{}, {}", m.batch, m.frames, m.size, m.size, s.name);
+      c.shape = fmt::format("{} clips of {}x{}x{}, {}{}", m.batch, m.frames, m.size, m.size, s.name,
+                            m.recompute ? ", recompute" : "");
       c.flops = 6.0 * static_cast<double>(macs) * static_cast<double>(m.batch);
       c.bytes = 0;
       c.device = m.device.is_cuda() ? "cuda" : "cpu";
-      c.run = [st] {
+      const bool recompute = m.recompute;
+      c.run = [st, recompute] {
         ag::tape().clear();
         st->net->parameters().zero_grad();
         graph::NetworkInputs in;
         in.rgb = ag::Variable(st->rgb);
         if (st->objects.defined()) in.objects = ag::Variable(st->objects);
         const int64_t before = allocator_for(st->device).stats().allocated_bytes;
-        ag::Variable loss = ag::softmax_cross_entropy(st->net->forward(in, true).logits, st->labels);
+        ag::Variable logits;
+        {
+          ag::RecomputeGuard guard(recompute);
+          logits = st->net->forward(in, true).logits;
+        }
+        ag::Variable loss = ag::softmax_cross_entropy(logits, st->labels);
         st->saved_bytes = allocator_for(st->device).stats().allocated_bytes - before;
         ag::backward(loss);
         st->opt->step(0.01);

@@ -66,6 +66,14 @@ void batch_norm_forward_eval_cpu(const BatchNormParams& p, const T* x, const T* 
                                  const T* beta, const T* running_mean, const T* running_var, T* y,
                                  T* save_mean, T* save_invstd);
 
+// Recomputes the forward's y from x and the statistics it saved: y = bn_apply(x, mean,
+// gamma * invstd, beta) (then the ReLU when p.relu), with the same coefficients and arithmetic as
+// either forward, so y is bit for bit the one the forward wrote on the same device. Used by the
+// memory-saving mode (autograd/recompute.h), which frees y after the forward pass.
+template <class T>
+void batch_norm_apply_cpu(const BatchNormParams& p, const T* x, const T* gamma, const T* beta,
+                          const T* mean, const T* invstd, T* y);
+
 // Backward for either mode. y is read only with the fused ReLU. dx, dgamma, dbeta may each be null
 // (not wanted).
 template <class T>
@@ -83,6 +91,9 @@ template <class T>
 void batch_norm_forward_eval_cuda(const BatchNormParams& p, const T* x, const T* gamma,
                                   const T* beta, const T* running_mean, const T* running_var, T* y,
                                   T* save_mean, T* save_invstd, int device);
+template <class T>
+void batch_norm_apply_cuda(const BatchNormParams& p, const T* x, const T* gamma, const T* beta,
+                           const T* mean, const T* invstd, T* y, int device);
 template <class T>
 void batch_norm_backward_cuda(const BatchNormParams& p, bool training, const T* dy, const T* x,
                               const T* y, const T* gamma, const T* save_mean, const T* save_invstd,

@@ -133,6 +133,14 @@ void batch_norm_forward_eval_cpu(const BatchNormParams& p, const T* x, const T* 
   apply_affine(p, x, save_mean, scale.data(), shift.data(), y);
 }
 
+template <class T>
+void batch_norm_apply_cpu(const BatchNormParams& p, const T* x, const T* gamma, const T* beta,
+                          const T* mean, const T* invstd, T* y) {
+  std::vector<T> scale, shift;
+  affine_coefficients(p.channels, gamma, beta, invstd, &scale, &shift);
+  apply_affine(p, x, mean, scale.data(), shift.data(), y);
+}
+
 namespace {
 
 // Backward pass 1: per channel, sums[c] = sum dy' and sums[C + c] = sum dy' * (x - mean).
@@ -241,6 +249,8 @@ void batch_norm_backward_cpu(const BatchNormParams& p, bool training, const T* d
                                                 const T*, T*, T*, T*, T*, T*);               \
   template void batch_norm_forward_eval_cpu<T>(const BatchNormParams&, const T*, const T*,   \
                                                const T*, const T*, const T*, T*, T*, T*);    \
+  template void batch_norm_apply_cpu<T>(const BatchNormParams&, const T*, const T*, const T*,  \
+                                        const T*, const T*, T*);                               \
   template void batch_norm_backward_cpu<T>(const BatchNormParams&, bool, const T*, const T*, \
                                            const T*, const T*, const T*, const T*, T*, T*, T*);
 ASN_INSTANTIATE(float)

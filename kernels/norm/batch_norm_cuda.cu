@@ -195,6 +195,17 @@ __global__ void eval_coefficients_kernel(BatchNormParams p, const T* gamma, cons
   }
 }
 
+// Coefficients from saved statistics (the memory-saving recomputation of y): the same expressions
+// as the two finalize kernels above, so the normalise pass reproduces their y bit for bit.
+template <class T>
+__global__ void apply_coefficients_kernel(int64_t C, const T* gamma, const T* beta,
+                                          const T* invstd, T* coef) {
+  ASN_GRID_STRIDE_LOOP(c, C) {
+    coef[c] = (gamma ? gamma[c] : T(1)) * invstd[c];
+    coef[C + c] = beta ? beta[c] : T(0);
+  }
+}
+
 // Normalise pass: y = bn_apply(x, mean, scale, shift) with the channel's coefficients in
 // registers.
 template <class T, int V, bool RELU>
@@ -443,6 +454,20 @@ void batch_norm_forward_eval_cuda(const BatchNormParams& p, const T* x, const T*
 }
 
 template <class T>
+void batch_norm_apply_cuda(const BatchNormParams& p, const T* x, const T* gamma, const T* beta,
+                           const T* mean, const T* invstd, T* y, int device) {
+  if (p.channels == 0 || p.rows == 0) return;
+  asn::cuda::set_device(device);
+  cudaStream_t s = asn::cuda::stream(device);
+  const int64_t C = p.channels;
+  Tensor coef = Tensor::empty(Shape{2 * C}, dtype_of<T>(), Device::cuda(device));
+  apply_coefficients_kernel<T>
+      <<<cuda::grid_1d(C), kBlock, 0, s>>>(C, gamma, beta, invstd, coef.data<T>());
+  launch_normalise<T>(p, pack_for<T>(C, {x, y}), x, mean, coef.data<T>(), y, s);
+  ASN_KERNEL_CHECK(p.relu ? "batch_norm_relu (recompute)" : "batch_norm (recompute)");
+}
+
+template <class T>
 void batch_norm_backward_cuda(const BatchNormParams& p, bool training, const T* dy, const T* x,
                               const T* y, const T* gamma, const T* save_mean, const T* save_invstd,
                               T* dx, T* dgamma, T* dbeta, int device) {
@@ -488,6 +513,8 @@ void batch_norm_backward_cuda(const BatchNormParams& p, bool training, const T* 
                                                  const T*, T*, T*, T*, T*, T*, int);            \
   template void batch_norm_forward_eval_cuda<T>(const BatchNormParams&, const T*, const T*,     \
                                                 const T*, const T*, const T*, T*, T*, T*, int); \
+  template void batch_norm_apply_cuda<T>(const BatchNormParams&, const T*, const T*, const T*,   \
+                                         const T*, const T*, T*, int);                          \
   template void batch_norm_backward_cuda<T>(const BatchNormParams&, bool, const T*, const T*,   \
                                             const T*, const T*, const T*, const T*, T*, T*, T*, \
                                             int);

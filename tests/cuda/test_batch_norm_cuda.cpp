@@ -3,12 +3,15 @@
 // with every combination of wanted gradients, at the kernel level with NaN-poisoned outputs over
 // channel counts that take every tiling (C = 1, 3, odd, > 256, packs and no packs, misaligned
 // buffers) and row counts from 1 to 10^5; through autograd on (N, T, H, W, C) inputs including
-// T = 1; bitwise reproducibility of repeated runs; errors for mixed devices.
+// T = 1; bitwise reproducibility of repeated runs; errors for mixed devices; the memory-saving
+// mode's rebuild of y (bitwise the forward's) and its gradients through conv -> BN-ReLU -> conv.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
 
 #include "autograd/functions/batch_norm.h"
+#include "autograd/functions/conv3d.h"
+#include "autograd/recompute.h"
 #include "autograd/tape.h"
 #include "engine/runtime_flags.h"
 #include "kernels/norm/batch_norm.h"
@@ -314,4 +317,87 @@ TEST_CASE("cuda batch_norm: mixing CPU and CUDA tensors names the op and both de
   REQUIRE_THROWS_WITH(batch_norm(x, Variable(), Variable(), mg, vc, BatchNormOptions{false}),
                       Catch::Contains("batch_norm: running_var") && Catch::Contains("on cpu") &&
                           Catch::Contains("on cuda:0"));
+}
+
+TEST_CASE("cuda batch_norm: the memory-saving rebuild of y equals the forward's y bitwise",
+          "[cuda][batch_norm][recompute]") {
+  const std::pair<int64_t, int64_t> sizes[] = {{7, 3}, {1000, 64}, {33, 1027}, {100352, 32}};
+  uint64_t seed = 3101;
+  for (const auto& mc : sizes) {
+    for (bool relu : {false, true}) {
+      for (int64_t misalign : {0, 1}) {
+        INFO("rows " << mc.first << " channels " << mc.second << " relu " << relu << " misalign "
+                     << misalign);
+        kernels::BatchNormParams p;
+        p.rows = mc.first;
+        p.channels = mc.second;
+        p.relu = relu;
+        const Shape xs{mc.first, mc.second}, cs{mc.second};
+        const Tensor x = on_gpu(test::random_uniform(xs, seed += 7, -1, 3, DType::f32), misalign);
+        const Tensor gamma = on_gpu(test::random_uniform(cs, seed + 1, 0.5, 1.5, DType::f32));
+        const Tensor beta = on_gpu(test::random_uniform(cs, seed + 2, -0.5, 0.5, DType::f32));
+        Tensor y = poisoned(xs, DType::f32, misalign), y2 = poisoned(xs, DType::f32, misalign);
+        Tensor mean = poisoned(cs, DType::f32), invstd = poisoned(cs, DType::f32);
+        kernels::batch_norm_forward_train_cuda<float>(p, x.data<float>(), gamma.data<float>(),
+                                                      beta.data<float>(), y.data<float>(),
+                                                      mean.data<float>(), invstd.data<float>(),
+                                                      nullptr, nullptr, 0);
+        kernels::batch_norm_apply_cuda<float>(p, x.data<float>(), gamma.data<float>(),
+                                              beta.data<float>(), mean.data<float>(),
+                                              invstd.data<float>(), y2.data<float>(), 0);
+        REQUIRE(bitwise_equal(y2.to(Device::cpu()), y.to(Device::cpu())));
+        // And the CPU rebuild from the same statistics agrees to rounding.
+        Tensor yc = Tensor::empty(xs, DType::f32);
+        const Tensor xh = x.to(Device::cpu()), gh = gamma.to(Device::cpu()),
+                     bh = beta.to(Device::cpu()), mh = mean.to(Device::cpu()),
+                     ih = invstd.to(Device::cpu());
+        kernels::batch_norm_apply_cpu<float>(p, xh.data<float>(), gh.data<float>(),
+                                             bh.data<float>(), mh.data<float>(), ih.data<float>(),
+                                             yc.data<float>());
+        ASN_REQUIRE_CLOSE(y2.to(Device::cpu()), yc, 1e-6, 1e-6);
+      }
+    }
+  }
+}
+
+TEST_CASE("cuda recompute: conv -> batch_norm_relu -> conv gives the normal mode's gradients",
+          "[cuda][batch_norm][recompute]") {
+  struct DeterministicGuard {
+    bool saved = deterministic();
+    ~DeterministicGuard() { set_deterministic(saved); }
+  } guard;
+  set_deterministic(true);  // cuDNN algorithms without atomics: bitwise-comparable runs
+  const auto run = [](bool recompute) {
+    tape().clear();
+    Variable x(on_gpu(test::random_uniform(Shape{2, 3, 9, 10, 8}, 3201, -1, 1, DType::f32)), true);
+    Variable w1(on_gpu(test::random_uniform(Shape{16, 1, 3, 3, 8}, 3202, -0.3, 0.3, DType::f32)),
+                true);
+    Variable gamma(on_gpu(test::random_uniform(Shape{16}, 3203, 0.5, 1.5, DType::f32)), true);
+    Variable beta(on_gpu(test::random_uniform(Shape{16}, 3204, -0.3, 0.3, DType::f32)), true);
+    Variable w2(on_gpu(test::random_uniform(Shape{12, 3, 1, 1, 16}, 3205, -0.3, 0.3, DType::f32)),
+                true);
+    Variable mean(on_gpu(Tensor::zeros(Shape{16})), false);
+    Variable var(on_gpu(Tensor::full(Shape{16}, 1.0)), false);
+    const kernels::Dims3 in{3, 9, 10};
+    Variable z;
+    std::shared_ptr<Recomputable> rc;
+    {
+      RecomputeGuard g(recompute);
+      Variable e = conv3d(x, w1, kernels::Conv3dParams::same({1, 3, 3}, {1, 1, 1}, {1, 1, 1}, in));
+      Variable y = batch_norm_relu(e, gamma, beta, mean, var);
+      rc = y.recomputable();
+      z = conv3d(y, w2, kernels::Conv3dParams::same({3, 1, 1}, {1, 1, 1}, {1, 1, 1}, in));
+    }
+    backward(z, on_gpu(test::random_uniform(z.shape(), 3206, -1, 1, DType::f32)));
+    REQUIRE((rc != nullptr) == recompute);
+    if (rc) REQUIRE(rc->recomputations() == 1);
+    std::vector<Tensor> grads;
+    for (const Variable* v : {&x, &w1, &gamma, &beta, &w2}) grads.push_back(v->grad().to(Device::cpu()));
+    return grads;
+  };
+  const std::vector<Tensor> normal = run(false), saving = run(true);
+  for (size_t i = 0; i < normal.size(); ++i) {
+    INFO("gradient " << i);
+    REQUIRE(bitwise_equal(saving[i], normal[i]));
+  }
 }

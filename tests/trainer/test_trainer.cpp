@@ -109,6 +109,26 @@ TEST_CASE("trainer: accumulation of 2 half-batches equals one full batch step", 
   fs::remove_all(dir);
 }
 
+TEST_CASE("trainer: the memory-saving mode trains bitwise like the normal one", "[trainer][recompute]") {
+  std::vector<float> values[2], buffers[2];
+  for (int recompute = 0; recompute < 2; ++recompute) {
+    const std::string dir = "/tmp/asn_recompute_" + std::to_string(recompute);
+    fs::remove_all(dir);
+    json cfg = small_config(dir);
+    cfg["train"]["epochs"] = 1;
+    cfg["train"]["recompute_activations"] = recompute == 1;
+    Trainer t(cfg, "");
+    TrainOutcome o = t.run();
+    REQUIRE(o.exit_code == 0);
+    REQUIRE(o.steps == 8);
+    values[recompute] = flat_values(t);
+    buffers[recompute] = flat_buffers(t);
+    fs::remove_all(dir);
+  }
+  REQUIRE(values[0] == values[1]);
+  REQUIRE(buffers[0] == buffers[1]);
+}
+
 TEST_CASE("trainer: a bad resume target is a clear error", "[trainer][errors]") {
   const std::string dir = "/tmp/asn_bad_resume";
   fs::remove_all(dir);
