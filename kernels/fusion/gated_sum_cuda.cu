@@ -8,10 +8,18 @@
 //           r x r window (the CPU's tie rule), multiplies by w_j and the gate, adds into a register
 //           and writes S once. Inputs beyond kGatedSumMaxInputsPerLaunch go to further launches
 //           that load S and keep adding in order.
+// forward, identity inputs (every input already at (Hs, Ws): AssembleNet++'s peer-attention nodes
+//           at one level): S and every x_j are the same flat array, so a thread takes V
+//           consecutive flat elements whatever C is (16-byte vectors whenever the element count
+//           and the pointers allow; C = 25 or 151 no longer falls back to scalar loads), issues the
+//           loads of all its inputs before any arithmetic (memory-level parallelism), and finds
+//           each element's (frame, channel) for the gate by stepping from the first one instead of
+//           dividing per element. Same terms, same order as the general kernel.
 // backward: kernel 1, one block per (frame, run of up to 32 channel vectors); its 256 threads are
 //           32 (or fewer) channel vectors x L position lanes, L = 256 / (channel vectors per
 //           block), fixed by C alone. Each thread walks the positions lane, lane + L, ... of the
-//           frame: recomputes the window max and argmax, writes the whole window of dx_j (gradient
+//           frame (an identity input: reads x_j and writes dx_j at the position itself, no window
+//           and no index division): recomputes the window max and argmax, writes the whole window of dx_j (gradient
 //           at the argmax, zeros elsewhere) and accumulates p = sum dS * m in double. The lanes'
 //           p are added in lane order through shared memory, giving da_j, and the block's dw term
 //           sum_c a * p goes through the fixed block reduction tree to one double per (input,
@@ -20,6 +28,8 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_runtime.h"
@@ -139,6 +149,57 @@ __global__ void gated_sum_forward_kernel(const LaunchInputs<T> in, const T* __re
   }
 }
 
+// Identity inputs only (see the file comment). V consecutive flat elements per thread; GateVec:
+// C is a multiple of V, so the V elements share a frame and their gates are one vector load.
+template <class T, int V, bool GateVec>
+__global__ void gated_sum_identity_forward_kernel(const LaunchInputs<T> in,
+                                                  const T* __restrict__ weights, T* __restrict__ s,
+                                                  int64_t C, int64_t frame_elems, int64_t total,
+                                                  bool accumulate) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x * V;
+  for (int64_t e = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) * V; e < total;
+       e += stride) {
+    // Every input's vector first: up to kMax independent loads in flight.
+    Vec<T, V> xv[kMax];
+#pragma unroll
+    for (int j = 0; j < kMax; ++j) {
+      if (j < in.count) xv[j] = load_vec<T, V>(in.x[j] + e);
+    }
+    // (frame, channel) of each of the V elements, stepped from the first.
+    int64_t f[V], c[V];
+    f[0] = e / frame_elems;
+    c[0] = e % C;
+#pragma unroll
+    for (int l = 1; l < V; ++l) {
+      c[l] = c[l - 1] + 1 == C ? 0 : c[l - 1] + 1;
+      f[l] = e + l >= (f[0] + 1) * frame_elems ? f[0] + 1 : f[0];
+    }
+    Vec<T, V> acc{};
+    if (accumulate) acc = load_vec<T, V>(s + e);
+#pragma unroll
+    for (int j = 0; j < kMax; ++j) {
+      if (j >= in.count) break;
+      const T w = weights[in.weight_index[j]];
+      const T* gate = in.gate[j];
+      Vec<T, V> term;
+      if (gate == nullptr) {
+        for (int l = 0; l < V; ++l) term.v[l] = gated_sum_term(w, xv[j].v[l]);
+      } else if (GateVec) {
+        const Vec<T, V> a = load_vec<T, V>(gate + f[0] * C + c[0]);
+        for (int l = 0; l < V; ++l) term.v[l] = gated_sum_term(w, xv[j].v[l], a.v[l]);
+      } else {
+        for (int l = 0; l < V; ++l) term.v[l] = gated_sum_term(w, xv[j].v[l], gate[f[l] * C + c[l]]);
+      }
+      if (j == 0 && !accumulate) {
+        acc = term;
+      } else {
+        for (int l = 0; l < V; ++l) acc.v[l] += term.v[l];
+      }
+    }
+    store_vec<T, V>(s + e, acc);
+  }
+}
+
 // Block geometry of the backward kernel for C channels in vectors of V.
 struct BackwardBlocks {
   int32_t cv_per_block;  // channel vectors per block (<= 32)
@@ -183,11 +244,25 @@ __global__ void __launch_bounds__(cuda::kBlock)
       if (gate != nullptr) a = load_vec<T, V>(gate + f * C + c0);
       const T* frame = in.x[j] + f * H * W * C + c0;
       T* dxf = in.dx[j] != nullptr ? in.dx[j] + f * H * W * C + c0 : nullptr;
+      const bool identity = in.r[j] == 1;  // x_j is S-sized: position pos itself
       for (int32_t pos = lane; pos < hw; pos += bb.lanes) {
-        const int32_t ho = pos / Ws, wo = pos % Ws;
         const Vec<T, V> d = load_vec<T, V>(dsf + static_cast<int64_t>(pos) * C);
-        int32_t arg[V];
         Vec<T, V> m;
+        if (identity) {
+          m = load_vec<T, V>(frame + static_cast<int64_t>(pos) * C);
+          if (dxf != nullptr) {
+            Vec<T, V> g;
+            for (int l = 0; l < V; ++l)
+              g.v[l] = gate != nullptr ? gated_sum_input_grad(w, d.v[l], a.v[l])
+                                       : gated_sum_input_grad(w, d.v[l]);
+            store_vec<T, V>(dxf + static_cast<int64_t>(pos) * C, g);
+          }
+          if (need_p)
+            for (int l = 0; l < V; ++l) p[l] += gated_sum_p_term(d.v[l], m.v[l]);
+          continue;
+        }
+        const int32_t ho = pos / Ws, wo = pos % Ws;
+        int32_t arg[V];
         if (dxf != nullptr) {
           m = window_max<T, V, true>(frame, in.H[j], in.W[j], in.r[j], in.pad_h[j], in.pad_w[j], ho,
                                      wo, C, arg);
@@ -366,6 +441,57 @@ void launch_backward(const GatedSumGeometry& g, const GatedSumTensors<T>& in, co
   }
 }
 
+// Every input already at (Hs, Ws) (the reference's resize is then the identity).
+bool all_identity(const GatedSumGeometry& g) {
+  for (const GatedSumInput& i : g.inputs) {
+    if (i.r != 1 || i.H != g.Hs || i.W != g.Ws) return false;
+  }
+  return true;
+}
+
+// ASN_GATED_SUM_IDENTITY_KERNEL=0 sends identity-only calls through the general kernel (kept for
+// comparison: the identity kernel was written in a session without a GPU).
+bool identity_kernel_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("ASN_GATED_SUM_IDENTITY_KERNEL");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return enabled;
+}
+
+template <class T>
+void launch_identity_forward(const GatedSumGeometry& g, const GatedSumTensors<T>& in, T* s,
+                             cudaStream_t stream) {
+  constexpr int kWide = static_cast<int>(16 / sizeof(T));
+  const int64_t total = g.N * g.T * g.Hs * g.Ws * g.C;
+  const int64_t frame_elems = g.Hs * g.Ws * g.C;
+  bool wide = total % kWide == 0 && aligned(s, 16);
+  for (size_t j = 0; j < g.inputs.size(); ++j) wide = wide && aligned(in.x[j], 16);
+  // Gates as vectors: the V elements of a thread then lie in one frame and one channel run.
+  bool gate_vec = wide && g.C % kWide == 0;
+  for (size_t j = 0; j < in.gate.size(); ++j) gate_vec = gate_vec && aligned(in.gate[j], 16);
+  const size_t n = g.inputs.size();
+  for (size_t begin = 0; begin < n; begin += kMax) {
+    const size_t end = begin + kMax < n ? begin + kMax : n;
+    const LaunchInputs<T> li = pack<T>(g, in, nullptr, begin, end);
+    const bool accumulate = begin > 0;
+    if (gate_vec) {
+      gated_sum_identity_forward_kernel<T, kWide, true>
+          <<<cuda::grid_1d(total / kWide), cuda::kBlock, 0, stream>>>(
+              li, in.weights, s, g.C, frame_elems, total, accumulate);
+    } else if (wide) {
+      gated_sum_identity_forward_kernel<T, kWide, false>
+          <<<cuda::grid_1d(total / kWide), cuda::kBlock, 0, stream>>>(
+              li, in.weights, s, g.C, frame_elems, total, accumulate);
+    } else {
+      gated_sum_identity_forward_kernel<T, 1, false>
+          <<<cuda::grid_1d(total), cuda::kBlock, 0, stream>>>(li, in.weights, s, g.C,
+                                                              frame_elems, total, accumulate);
+    }
+    ASN_KERNEL_CHECK("gated_sum (identity inputs)");
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -375,6 +501,10 @@ void gated_sum_forward_cuda(const GatedSumGeometry& g, const GatedSumTensors<T>&
   asn::cuda::set_device(device);
   cudaStream_t stream = asn::cuda::stream(device);
   constexpr int kWide = static_cast<int>(16 / sizeof(T));
+  if (all_identity(g) && identity_kernel_enabled()) {
+    launch_identity_forward<T>(g, in, s, stream);
+    return;
+  }
   if (vector_width<T>(g, in, nullptr, s) == kWide) {
     launch_forward<T, kWide>(g, in, s, stream);
   } else {

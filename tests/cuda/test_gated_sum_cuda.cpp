@@ -33,6 +33,7 @@ struct Case {
   std::vector<bool> gated;            // empty: no gates
   std::vector<int64_t> weight_index;  // empty: weight j
   int64_t num_weights;
+  int64_t misalign = 0;  // > 0: device copies start that many elements into their buffer
 };
 
 std::vector<Case> cases() {
@@ -75,6 +76,60 @@ std::vector<Case> cases() {
                 {true, true, false},
                 {},
                 3});
+  // Identity inputs only (the identity forward kernel): peer-attention-node-like channel counts.
+  cs.push_back({"identity, C = 25, three gated inputs (flat vectors, per-element gates)",
+                {Shape{2, 3, 8, 8, 25}, Shape{2, 3, 8, 8, 25}, Shape{2, 3, 8, 8, 25}},
+                8,
+                8,
+                {true, true, true},
+                {},
+                3});
+  cs.push_back({"identity, C = 151, one gated input, T = 1",
+                {Shape{2, 1, 6, 6, 151}},
+                6,
+                6,
+                {true},
+                {},
+                1});
+  cs.push_back({"identity, C = 128, four inputs, one ungated (vector gates)",
+                {Shape{1, 2, 7, 9, 128}, Shape{1, 2, 7, 9, 128}, Shape{1, 2, 7, 9, 128},
+                 Shape{1, 2, 7, 9, 128}},
+                7,
+                9,
+                {true, false, true, true},
+                {},
+                4});
+  cs.push_back({"identity, 105 elements (not a multiple of 4), C = 7, gated",
+                {Shape{1, 1, 3, 5, 7}, Shape{1, 1, 3, 5, 7}},
+                3,
+                5,
+                {true, true},
+                {1, 0},
+                2});
+  cs.push_back({"identity, C = 2 (vectors span channel rows and frames), gated",
+                {Shape{2, 3, 2, 3, 2}},
+                2,
+                3,
+                {true},
+                {},
+                1});
+  cs.push_back({"identity, C = 12, misaligned buffers (scalar path)",
+                {Shape{1, 2, 5, 5, 12}, Shape{1, 2, 5, 5, 12}},
+                5,
+                5,
+                {true, true},
+                {},
+                2,
+                1});
+  std::vector<Shape> same;
+  for (int j = 0; j < 10; ++j) same.push_back(Shape{1, 2, 4, 4, 20});
+  cs.push_back({"identity, 10 inputs (two launches), C = 20",
+                same,
+                4,
+                4,
+                {true, true, false, true, true, true, true, true, true, true},
+                {},
+                10});
   std::vector<Shape> many;
   for (int j = 0; j < 11; ++j)
     many.push_back(j % 3 == 0 ? Shape{1, 2, 6, 6, 12} : Shape{1, 2, 3, 3, 12});
@@ -137,8 +192,8 @@ void check_kernels(const Case& c, const Host& h, uint64_t seed) {
       kernels::make_gated_sum_geometry("test", h.xs, c.Hs, c.Ws, c.num_weights, c.weight_index);
   const Shape out = kernels::gated_sum_output_shape(g);
   Host d;
-  for (const Tensor& x : h.xs) d.xs.push_back(x.to(kGpu));
-  for (const Tensor& a : h.gates) d.gates.push_back(a.defined() ? a.to(kGpu) : Tensor());
+  for (const Tensor& x : h.xs) d.xs.push_back(on_gpu(x, c.misalign));
+  for (const Tensor& a : h.gates) d.gates.push_back(a.defined() ? on_gpu(a, c.misalign) : Tensor());
   d.weights = h.weights.to(kGpu);
   const kernels::GatedSumTensors<T> pc = pointers<T>(h.xs, h.weights, h.gates);
   const kernels::GatedSumTensors<T> pd = pointers<T>(d.xs, d.weights, d.gates);
@@ -146,13 +201,13 @@ void check_kernels(const Case& c, const Host& h, uint64_t seed) {
   // Forward.
   Tensor s = Tensor::empty(out, dt);
   kernels::gated_sum_forward_cpu<T>(g, pc, s.data<T>());
-  Tensor sd = poisoned(out, dt);
+  Tensor sd = poisoned(out, dt, c.misalign);
   kernels::gated_sum_forward_cuda<T>(g, pd, sd.data<T>(), 0);
   ASN_REQUIRE_CLOSE(sd, s, tol, tol);
 
   // Backward: every gradient, then dx alone (no reductions) and the reductions alone.
   const Tensor ds = test::random_uniform(out, seed, -1, 1, dt);
-  const Tensor dsd = ds.to(kGpu);
+  const Tensor dsd = on_gpu(ds, c.misalign);
   for (int what = 0; what < 3; ++what) {
     INFO("backward variant " << what << " (0: all, 1: dx only, 2: dw and da only)");
     const bool want_dx = what != 2, want_red = what != 1;
@@ -160,14 +215,14 @@ void check_kernels(const Case& c, const Host& h, uint64_t seed) {
     kernels::GatedSumGrads<T> oc, od;
     for (const Tensor& x : h.xs) {
       dx.push_back(want_dx ? Tensor::empty(x.shape(), dt) : Tensor());
-      dxd.push_back(want_dx ? poisoned(x.shape(), dt) : Tensor());
+      dxd.push_back(want_dx ? poisoned(x.shape(), dt, c.misalign) : Tensor());
       oc.dx.push_back(want_dx ? dx.back().data<T>() : nullptr);
       od.dx.push_back(want_dx ? dxd.back().data<T>() : nullptr);
     }
     for (const Tensor& a : h.gates) {
       const bool on = want_red && a.defined();
       da.push_back(on ? Tensor::empty(a.shape(), dt) : Tensor());
-      dad.push_back(on ? poisoned(a.shape(), dt) : Tensor());
+      dad.push_back(on ? poisoned(a.shape(), dt, c.misalign) : Tensor());
       oc.dgate.push_back(on ? da.back().data<T>() : nullptr);
       od.dgate.push_back(on ? dad.back().data<T>() : nullptr);
     }
