@@ -28,9 +28,13 @@
 //
 // Parameter gradients: per-block partial sums in double (fixed reduction tree) added into a
 // per-block slot across launches; the host sums the slots in block order. No atomics anywhere.
-// tests/cuda/test_rep_flow_cuda.cpp compares everything with the CPU. The tiled kernels and the
-// backward passed it on an H200 (2026-11-28); the band kernel has not run on a GPU yet.
+// tests/cuda/test_rep_flow_cuda.cpp compares everything with the CPU. The tiled kernels, the
+// backward and the generic band kernel passed it on an H200 (2026-11-28); the f32 224 x 224
+// specialisation of the band kernel was added afterwards without a GPU and has not run yet.
 #include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include <cooperative_groups.h>
@@ -252,12 +256,23 @@ __device__ __forceinline__ const T* band_remote(T* local, int rank) {
 #endif
 }
 
-template <class T>
+// kW, kBH > 0: a specialisation for one-channel planes kW wide in bands of kBH rows (the 224 x 224
+// planes of the published networks' flow stems: 8 bands of 28 rows). Then W, S, A and every shared-memory offset are
+// compile-time constants and the column loops of the two passes unroll fully: each pixel's
+// accesses become one base register plus immediate offsets instead of per-pixel index
+// arithmetic (the generic pass A spent ~40 of its ~100 instructions per pixel on addresses, SASS
+// for sm_90). Same arithmetic, same order: results are bitwise those of the generic kernel.
+template <class T, int kW, int kBH>
 __global__ void __launch_bounds__(1024) band_kernel(BandArgs<T> a, Coeffs<T> co, Geometry g) {
   extern __shared__ __align__(16) unsigned char band_smem[];
   T* sm = reinterpret_cast<T*>(band_smem);
-  const int W = g.w, H = g.h, S = W + 1;
-  const int A = (a.bh + 2) * S + 1;
+  const int W = kW > 0 ? kW : g.w, H = g.h, S = W + 1;
+  const int bh = kBH > 0 ? kBH : a.bh;
+  const int C = kW > 0 ? 1 : g.c;  // the specialisation is for one-channel planes (image flow)
+  const int A = (bh + 2) * S + 1;
+  // Columns per thread in the passes: a compile-time count when kW is, so they unroll.
+  const int cols = kW > 0 ? (kW + 31) / 32 : (W + 31) / 32;
+  constexpr bool kColsExact = kW > 0 && kW % 32 == 0;  // then no column is past W
   T* su1 = sm;
   T* su2 = sm + A;
   T* sp11 = sm + 2 * A;
@@ -265,16 +280,16 @@ __global__ void __launch_bounds__(1024) band_kernel(BandArgs<T> a, Coeffs<T> co,
   T* sp21 = sm + 4 * A;
   T* sp22 = sm + 5 * A;
   const int rank = static_cast<int>(blockIdx.x);
-  const int r0 = rank * a.bh;
-  const int rows = max(0, min(a.bh, H - r0));
+  const int r0 = rank * bh;
+  const int rows = max(0, min(bh, H - r0));
   const bool from_above = rank > 0 && rows > 0;  // then the band above is full (bh rows)
-  const bool from_below = r0 + a.bh < H;         // the band below has rows (and this one bh)
+  const bool from_below = r0 + bh < H;         // the band below has rows (and this one bh)
   const int64_t plane = a.plane0 + blockIdx.y;
-  const int64_t hwc = static_cast<int64_t>(H) * W * g.c;
-  const int64_t base = (plane / g.c) * hwc + plane % g.c;
+  const int64_t hwc = static_cast<int64_t>(H) * W * C;
+  const int64_t base = (plane / C) * hwc + plane % C;
   const int tid = threadIdx.y * 32 + threadIdx.x, nthreads = 32 * blockDim.y;
   auto off = [&](int li, int j) { return (li + 1) * S + j + 1; };
-  auto gidx = [&](int gi, int j) { return base + (static_cast<int64_t>(gi) * W + j) * g.c; };
+  auto gidx = [&](int gi, int j) { return base + (static_cast<int64_t>(gi) * W + j) * C; };
 
   // Zero everything (the pads), then the initial state of local rows -1 .. rows (inside the image).
   for (int e = tid; e < 6 * A; e += nthreads) sm[e] = T(0);
@@ -295,17 +310,24 @@ __global__ void __launch_bounds__(1024) band_kernel(BandArgs<T> a, Coeffs<T> co,
     for (int li = threadIdx.y; li < rows; li += blockDim.y) {
       const int gi = r0 + li;
       const bool has_down = gi + 1 < H;
-      for (int j = threadIdx.x; j < W; j += 32) {
+      // gx, gy, rho_c of this thread's first pixel in the row, then a fixed step per pixel (the
+      // 64-bit index arithmetic once per row, not per pixel).
+      const T* gxp = a.pre + gidx(gi, threadIdx.x);
+      const T* gyp = gxp + g.m;
+      const T* rcp = gyp + g.m;
+      const int64_t step = 32 * static_cast<int64_t>(C);
+#pragma unroll
+      for (int k = 0; k < cols; ++k, gxp += step, gyp += step, rcp += step) {
+        const int j = threadIdx.x + 32 * k;
+        if (!kColsExact && j >= W) break;
         const int o = off(li, j);
         const bool has_right = j + 1 < W;
         const T div1 = tvl1::divergence(co, sp11[o - 1], has_right ? sp11[o] : T(0), sp12[o - S],
                                         has_down ? sp12[o] : T(0));
         const T div2 = tvl1::divergence(co, sp21[o - 1], has_right ? sp21[o] : T(0), sp22[o - S],
                                         has_down ? sp22[o] : T(0));
-        const int64_t q = gidx(gi, j);
         T u1 = su1[o], u2 = su2[o];
-        tvl1::primal_update(co, __ldg(a.pre + 2 * g.m + q), __ldg(a.pre + q),
-                            __ldg(a.pre + g.m + q), div1, div2, u1, u2);
+        tvl1::primal_update(co, __ldg(rcp), __ldg(gxp), __ldg(gyp), div1, div2, u1, u2);
         su1[o] = u1;
         su2[o] = u2;
       }
@@ -314,14 +336,17 @@ __global__ void __launch_bounds__(1024) band_kernel(BandArgs<T> a, Coeffs<T> co,
     if (from_below) {  // the band below's first row of u into local row bh
       const T* rem = band_remote(sm, rank + 1);
       for (int j = tid; j < W; j += nthreads) {
-        su1[off(a.bh, j)] = rem[off(0, j)];
-        su2[off(a.bh, j)] = rem[A + off(0, j)];
+        su1[off(bh, j)] = rem[off(0, j)];
+        su2[off(bh, j)] = rem[A + off(0, j)];
       }
     }
     __syncthreads();
     // Pass B: p = (p + taut ∇u) / n.
     for (int li = threadIdx.y; li < rows; li += blockDim.y) {
-      for (int j = threadIdx.x; j < W; j += 32) {
+#pragma unroll
+      for (int k = 0; k < cols; ++k) {
+        const int j = threadIdx.x + 32 * k;
+        if (!kColsExact && j >= W) break;
         const int o = off(li, j);
         T ax, ay;
         tvl1::forward_diff(co, su1[o], su1[o + 1], su1[o + S], ax, ay);
@@ -334,8 +359,8 @@ __global__ void __launch_bounds__(1024) band_kernel(BandArgs<T> a, Coeffs<T> co,
     if (from_above && it + 1 < a.iters) {  // the band above's last row of p12, p22 into row -1
       const T* rem = band_remote(sm, rank - 1);
       for (int j = tid; j < W; j += nthreads) {
-        sp12[off(-1, j)] = rem[3 * A + off(a.bh - 1, j)];
-        sp22[off(-1, j)] = rem[5 * A + off(a.bh - 1, j)];
+        sp12[off(-1, j)] = rem[3 * A + off(bh - 1, j)];
+        sp22[off(-1, j)] = rem[5 * A + off(bh - 1, j)];
       }
     }
     const int done = it + 1;
@@ -352,19 +377,19 @@ __global__ void __launch_bounds__(1024) band_kernel(BandArgs<T> a, Coeffs<T> co,
 
   // flow[n, t] = (u1, u2) of pair (n, t), and again at t + 1 for the last pair of a clip.
   if (a.flow != nullptr) {
-    const int64_t p = plane / g.c, ch = plane % g.c;
+    const int64_t p = plane / C, ch = plane % C;
     const int64_t n = p / (g.t - 1), t = p % (g.t - 1);
     const bool last = t == g.t - 2;
-    const int64_t frame = static_cast<int64_t>(H) * W * 2 * g.c;
+    const int64_t frame = static_cast<int64_t>(H) * W * 2 * C;
     for (int li = threadIdx.y; li < rows; li += blockDim.y) {
       for (int j = threadIdx.x; j < W; j += 32) {
         const int o = off(li, j);
-        T* f = a.flow + (((n * g.t + t) * H + r0 + li) * W + j) * 2 * g.c + ch;
+        T* f = a.flow + (((n * g.t + t) * H + r0 + li) * W + j) * 2 * C + ch;
         f[0] = su1[o];
-        f[g.c] = su2[o];
+        f[C] = su2[o];
         if (last) {
           f[frame] = su1[o];
-          f[frame + g.c] = su2[o];
+          f[frame + C] = su2[o];
         }
       }
     }
@@ -634,6 +659,31 @@ void launch_forward(const T* pre, const T* in, T* out, const Coeffs<T>& co, cons
   }
 }
 
+// ASN_REPFLOW_BAND_SPECIALIZED=0 keeps every plane on the generic band kernel (for comparison:
+// the 224 x 224 specialisation was written in a session without a GPU).
+bool band_specialization_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("ASN_REPFLOW_BAND_SPECIALIZED");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return enabled;
+}
+
+template <class T>
+using BandKernelFn = void (*)(BandArgs<T>, Coeffs<T>, Geometry);
+
+// The band kernel for planes w wide in bands of bh rows with c channels: the f32 224 x 224
+// one-channel specialisation (8 bands of 28 rows), or the generic kernel.
+template <class T>
+BandKernelFn<T> band_kernel_for(int w, int bh, int c) {
+  if constexpr (std::is_same<T, float>::value) {
+    if (w == 224 && bh == 28 && c == 1 && band_specialization_enabled()) {
+      return band_kernel<float, 224, 28>;
+    }
+  }
+  return band_kernel<T, 0, 0>;
+}
+
 // Picks the smallest cluster size whose band fits the device's shared memory (and, for cs > 1,
 // that the device can keep such a cluster resident). Not ok: the caller uses the tiled kernels.
 template <class T>
@@ -642,13 +692,14 @@ BandPlan band_plan(const Geometry& g, int device) {
   int optin = 0;
   ASN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
   cudaFuncAttributes fa{};
-  ASN_CUDA_CHECK(cudaFuncGetAttributes(&fa, band_kernel<T>));
+  ASN_CUDA_CHECK(cudaFuncGetAttributes(&fa, band_kernel<T, 0, 0>));
   for (int cs : {1, 2, 4, 8}) {
     if (cs > 1 && fa.binaryVersion < 90) break;  // clusters need code built for sm_90 or later
     const int bh = (g.h + cs - 1) / cs;
     const size_t bytes = band_smem_bytes(bh, g.w, sizeof(T));
     if (bytes > static_cast<size_t>(optin)) continue;
-    ASN_CUDA_CHECK(cudaFuncSetAttribute(band_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+    const BandKernelFn<T> fn = band_kernel_for<T>(g.w, bh, g.c);
+    ASN_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                         static_cast<int>(bytes)));
     const int by = std::min(32, bh);
     if (cs > 1) {
@@ -664,7 +715,7 @@ BandPlan band_plan(const Geometry& g, int device) {
       cfg.attrs = attr;
       cfg.numAttrs = 1;
       int clusters = 0;
-      if (cudaOccupancyMaxActiveClusters(&clusters, band_kernel<T>, &cfg) != cudaSuccess) {
+      if (cudaOccupancyMaxActiveClusters(&clusters, fn, &cfg) != cudaSuccess) {
         (void)cudaGetLastError();  // clear it: an unsupported configuration is not an error here
         continue;
       }
@@ -702,7 +753,7 @@ void launch_band(const BandPlan& plan, BandArgs<T> a, const Coeffs<T>& co, const
     attr[0].val.clusterDim.z = 1;
     cfg.attrs = attr;
     cfg.numAttrs = plan.cs > 1 ? 1 : 0;
-    ASN_CUDA_CHECK(cudaLaunchKernelEx(&cfg, band_kernel<T>, a, co, g));
+    ASN_CUDA_CHECK(cudaLaunchKernelEx(&cfg, band_kernel_for<T>(g.w, plan.bh, g.c), a, co, g));
     ASN_KERNEL_CHECK("tvl1_flow band");
   }
 }

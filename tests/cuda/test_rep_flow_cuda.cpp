@@ -142,6 +142,8 @@ TEST_CASE("rep_flow cuda: TV-L1 forward, checkpoints and backward match the CPU"
       {Shape{1, 2, 9, 1000, 1}, 6, 4},    // f64: 8 bands of 2, 2, 2, 2, 1, 0, 0, 0 rows (partial
                                           // and empty bands); f32: 4 bands of 3, 3, 3, 0 rows
       {Shape{1, 2, 224, 224, 1}, 40, 0},  // the network's plane: f32 8 bands of 28 rows; f64 tiled
+      {Shape{2, 3, 224, 224, 1}, 11, 4},  // the same with checkpoints and several planes (the f32
+                                          // 224 x 224 specialisation's store and recompute paths)
       {Shape{1, 2, 64, 1030, 1}, 5, 2},   // no band fits: the tiled kernels in both precisions
   };
   uint64_t seed = 500;
