@@ -51,7 +51,7 @@
 // overlap) and the output written once. Up to kGatedSumMaxInputsPerLaunch (8) inputs go to one
 // launch (their pointers and geometry as a by-value kernel argument); more inputs run as further
 // launches that add to S in the same order, so the result is the same. The backward's block
-// layout (32 channel vectors x 8 position lanes for C >= 128 in f32) keeps a warp on one position
+// layout (32 channel vectors x 32 position lanes for C >= 128 in f32) keeps a warp on one position
 // row, so dS, x_j and dx_j are also read and written in contiguous runs.
 #pragma once
 

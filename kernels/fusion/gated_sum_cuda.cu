@@ -15,9 +15,9 @@
 //           loads of all its inputs before any arithmetic (memory-level parallelism), and finds
 //           each element's (frame, channel) for the gate by stepping from the first one instead of
 //           dividing per element. Same terms, same order as the general kernel.
-// backward: kernel 1, one block per (frame, run of up to 32 channel vectors); its 256 threads are
-//           32 (or fewer) channel vectors x L position lanes, L = 256 / (channel vectors per
-//           block), fixed by C alone. Each thread walks the positions lane, lane + L, ... of the
+// backward: kernel 1, one block per (frame, run of up to 32 channel vectors); its 1024 threads
+//           are 32 (or fewer) channel vectors x L position lanes, L = 1024 / (channel vectors per
+//           block), fixed by C alone (see backward_threads). Each thread walks the positions lane, lane + L, ... of the
 //           frame (an identity input: reads x_j and writes dx_j at the position itself, no window
 //           and no index division): recomputes the window max and argmax, writes the whole window of dx_j (gradient
 //           at the argmax, zeros elsewhere) and accumulates p = sum dS * m in double. The lanes'
@@ -207,21 +207,37 @@ struct BackwardBlocks {
   int32_t channel_blocks;
 };
 
-inline BackwardBlocks backward_blocks(int64_t C, int V) {
+// Threads per backward block. A frame's positions are split over the lanes of ONE block (so the
+// per-(frame, channel) sums need no second pass), and a level-2 node at 8 x 32 frames has only
+// 256 frames x 1-2 channel blocks: with 256 threads a block that left an H200 a quarter full
+// (0.78 ms, ~2.7 TB/s for node 12). 1024 threads keep the same blocks 4x as busy. Fixed per
+// process (ASN_GATED_SUM_BWD_THREADS = 256, 512 or 1024; default 1024), so the lane count, and
+// with it the summation order, still depends on C alone.
+constexpr int kBwdMaxThreads = 1024;
+int backward_threads() {
+  static const int threads = [] {
+    const char* v = std::getenv("ASN_GATED_SUM_BWD_THREADS");
+    const std::string s = v == nullptr ? "" : v;
+    return s == "256" ? 256 : s == "512" ? 512 : kBwdMaxThreads;
+  }();
+  return threads;
+}
+
+inline BackwardBlocks backward_blocks(int64_t C, int V, int threads) {
   const int64_t cv = C / V;
   BackwardBlocks b;
   b.cv_per_block = static_cast<int32_t>(cv < 32 ? cv : 32);
-  b.lanes = cuda::kBlock / b.cv_per_block;
+  b.lanes = threads / b.cv_per_block;
   b.channel_blocks = static_cast<int32_t>((cv + b.cv_per_block - 1) / b.cv_per_block);
   return b;
 }
 
 template <class T, int V>
-__global__ void __launch_bounds__(cuda::kBlock)
+__global__ void __launch_bounds__(kBwdMaxThreads)
     gated_sum_backward_kernel(const LaunchInputs<T> in, const T* __restrict__ weights,
                               const T* __restrict__ ds, int32_t Hs, int32_t Ws, int64_t C,
                               BackwardBlocks bb, bool need_dw, double* __restrict__ dw_partial) {
-  __shared__ double lane_p[cuda::kBlock * V];
+  __shared__ double lane_p[kBwdMaxThreads * V];
   const int tid = threadIdx.x;
   const int32_t cvl = tid % bb.cv_per_block;
   const int32_t lane = tid / bb.cv_per_block;
@@ -405,7 +421,8 @@ template <class T, int V>
 void launch_backward(const GatedSumGeometry& g, const GatedSumTensors<T>& in, const T* ds,
                      const GatedSumGrads<T>& out, int device) {
   cudaStream_t stream = asn::cuda::stream(device);
-  const BackwardBlocks bb = backward_blocks(g.C, V);
+  const int threads = backward_threads();
+  const BackwardBlocks bb = backward_blocks(g.C, V, threads);
   const int64_t blocks = g.N * g.T * bb.channel_blocks;
   ASN_CHECK(blocks <= 0x7fffffff,
             "gated_sum backward: {} frames x {} channel blocks exceed the grid", g.N * g.T,
@@ -424,7 +441,7 @@ void launch_backward(const GatedSumGeometry& g, const GatedSumTensors<T>& in, co
   for (size_t begin = 0; begin < n; begin += kMax) {
     const size_t end = begin + kMax < n ? begin + kMax : n;
     const LaunchInputs<T> li = pack<T>(g, in, &out, begin, end);
-    gated_sum_backward_kernel<T, V><<<static_cast<unsigned>(blocks), cuda::kBlock, 0, stream>>>(
+    gated_sum_backward_kernel<T, V><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
         li, in.weights, ds, static_cast<int32_t>(g.Hs), static_cast<int32_t>(g.Ws), g.C, bb,
         need_dw, partial_p);
     ASN_KERNEL_CHECK("gated_sum backward");
