@@ -134,6 +134,19 @@ std::string CheckpointManager::latest(const std::string& dir) {
   return all.empty() ? "" : all.back();
 }
 
+std::string CheckpointManager::latest_intact(const std::string& dir, std::vector<std::string>* damaged) {
+  const auto all = list(dir);
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    try {
+      io::load_safetensors(*it);
+      return *it;
+    } catch (const IoError& e) {
+      damaged->push_back(e.what());
+    }
+  }
+  return "";
+}
+
 std::string CheckpointManager::save(const ag::Parameters& params, const ag::Optimizer* optimizer,
                                     const TrainingState& state, const json& config, const json& structure,
                                     const json& clip) {

@@ -59,6 +59,10 @@ class CheckpointManager {
                         const nlohmann::json& clip = nlohmann::json::object());
   // The newest step checkpoint of `dir`, or "" when there is none.
   static std::string latest(const std::string& dir);
+  // The newest step checkpoint of `dir` that reads back intact (structure and per-tensor
+  // checksums, engine/io/safetensors.h); each newer one that does not is appended to `damaged` as
+  // "<path>: <problem>". "" when none is intact.
+  static std::string latest_intact(const std::string& dir, std::vector<std::string>* damaged);
   static std::vector<std::string> list(const std::string& dir);
 
  private:

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/ranges.h>
+
 #include "apps/trainer/config.h"
 #include "apps/trainer/run_log.h"
 #include "apps/trainer/signals.h"
@@ -139,8 +141,17 @@ Trainer::Trainer(json config, std::string base_dir, std::string resume)
   m.dropout_gen = Generator(seed ^ 0x9E3779B97F4A7C15ull);
 
   if (!resume_.empty()) {
-    const std::string path = fs::is_directory(resume_) ? CheckpointManager::latest(resume_) : resume_;
-    ASN_CHECK(!path.empty(), "--resume {}: the folder holds no checkpoint (ckpt-*.safetensors)", resume_);
+    // A folder resumes from its newest intact checkpoint: a damaged newer one (a flipped bit on
+    // disk; writes are atomic, so never a partial one) is reported and skipped. An explicit file
+    // must be intact.
+    std::string path = resume_;
+    if (fs::is_directory(resume_)) {
+      std::vector<std::string> damaged;
+      path = CheckpointManager::latest_intact(resume_, &damaged);
+      for (const std::string& d : damaged) ASN_LOG_WARN("--resume {}: skipping a damaged checkpoint: {}", resume_, d);
+      ASN_CHECK(!path.empty(), "--resume {}: the folder holds no {}checkpoint (ckpt-*.safetensors){}", resume_,
+                damaged.empty() ? "" : "intact ", damaged.empty() ? "" : fmt::format("; damaged: {}", fmt::join(damaged, "; ")));
+    }
     CheckpointInfo info = load_checkpoint(path, m.net->parameters(), m.opt.get());
     state_ = info.state;
     m.dropout_gen.set_state(state_.rng_seed, state_.rng_offset);

@@ -12,6 +12,8 @@
 #include <set>
 #include <sstream>
 
+#include "engine/io/crc32c.h"
+
 namespace asn::io {
 
 using nlohmann::json;
@@ -41,6 +43,22 @@ bool parse_st_dtype(const std::string& s, DType* out) {
 
 [[noreturn]] void corrupt(const std::string& source, const std::string& what) {
   throw IoError(fmt::format("{}: not a valid safetensors file: {}", source, what));
+}
+
+std::string crc_hex(uint32_t c) { return fmt::format("{:08x}", c); }
+
+bool parse_crc_hex(const std::string& s, uint32_t* out) {
+  if (s.size() != 8) return false;
+  uint32_t v = 0;
+  for (char ch : s) {
+    int d;
+    if (ch >= '0' && ch <= '9') d = ch - '0';
+    else if (ch >= 'a' && ch <= 'f') d = ch - 'a' + 10;
+    else return false;
+    v = (v << 4) | static_cast<uint32_t>(d);
+  }
+  *out = v;
+  return true;
 }
 
 }  // namespace
@@ -127,9 +145,34 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& s
   for (size_t i = 1; i < entries.size(); ++i)
     if (entries[i].begin < entries[i - 1].end)
       corrupt(source, fmt::format("tensors '{}' and '{}' overlap", entries[i - 1].name, entries[i].name));
+  // Checksums (kCrcKeyPrefix + name -> 8 hex digits) are checked and then left out of the
+  // metadata the caller sees. Files from other writers have none.
+  std::map<std::string, uint32_t> crcs;
+  for (auto m = f.metadata.begin(); m != f.metadata.end();) {
+    if (m->first.rfind(kCrcKeyPrefix, 0) != 0) {
+      ++m;
+      continue;
+    }
+    const std::string name = m->first.substr(std::strlen(kCrcKeyPrefix));
+    uint32_t c = 0;
+    if (!parse_crc_hex(m->second, &c))
+      corrupt(source, fmt::format("metadata '{}': '{}' is not an 8-digit hex CRC-32C", m->first, m->second));
+    if (std::none_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.name == name; }))
+      corrupt(source, fmt::format("metadata '{}' is the checksum of a tensor the file does not hold", m->first));
+    crcs[name] = c;
+    m = f.metadata.erase(m);
+  }
   for (const auto& en : entries) {
+    const char* src = bytes.data() + data_start + en.begin;
+    const auto crc = crcs.find(en.name);
+    if (crc != crcs.end()) {
+      const uint32_t actual = crc32c(src, en.end - en.begin);
+      if (actual != crc->second)
+        throw IoError(fmt::format("{}: tensor '{}' is damaged: its bytes have CRC-32C {} but the file recorded "
+                                  "{} when it was written", source, en.name, crc_hex(actual), crc_hex(crc->second)));
+    }
     Tensor t = Tensor::empty(en.shape, en.dtype);
-    if (t.nbytes() > 0) std::memcpy(t.raw_data(), bytes.data() + data_start + en.begin, t.nbytes());
+    if (t.nbytes() > 0) std::memcpy(t.raw_data(), src, t.nbytes());
     f.tensors.emplace_back(en.name, t);
   }
   return f;
@@ -160,7 +203,13 @@ std::string serialize_safetensors(const std::vector<std::pair<std::string, Tenso
                     {"data_offsets", {offset, offset + t.nbytes()}}};
     offset += t.nbytes();
   }
-  if (!metadata.empty()) header["__metadata__"] = metadata;
+  // The caller's metadata, minus any stale checksums, plus one CRC-32C per tensor.
+  std::map<std::string, std::string> meta;
+  for (const auto& [k, v] : metadata)
+    if (k.rfind(kCrcKeyPrefix, 0) != 0) meta[k] = v;
+  for (size_t i = 0; i < host.size(); ++i)
+    meta[kCrcKeyPrefix + tensors[i].first] = crc_hex(crc32c(host[i].raw_data(), host[i].nbytes()));
+  if (!meta.empty()) header["__metadata__"] = meta;
   std::string h = header.dump();
   while ((8 + h.size()) % 8 != 0) h.push_back(' ');  // align the data section to 8 bytes
   std::string out;

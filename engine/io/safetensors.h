@@ -9,6 +9,12 @@
 // shapes, no overlaps) and names the file and the problem on failure. Writing is atomic: a temporary
 // file in the same folder, fsync, then rename over the target, so a crash never leaves a half-written
 // file under the real name.
+//
+// Integrity: the format itself has no checksum, so asn records one CRC-32C per tensor in the
+// metadata ("crc32c:<tensor name>" -> 8 lowercase hex digits; metadata values must be strings) and
+// checks them on reading: a flipped bit in a tensor's bytes is an error naming the file and the
+// tensor instead of silently wrong weights. Other readers ignore the extra keys; files from other
+// writers (no checksums) load as before. The checksum keys are not part of the metadata returned.
 #pragma once
 
 #include <map>
@@ -18,6 +24,9 @@
 #include "engine/tensor.h"
 
 namespace asn::io {
+
+// Metadata key prefix of the per-tensor checksums.
+inline constexpr const char* kCrcKeyPrefix = "crc32c:";
 
 struct SafetensorsFile {
   // Tensors in the order of their data in the file (CPU tensors).

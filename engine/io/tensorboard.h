@@ -13,10 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/io/crc32c.h"
+
 namespace asn::io {
 
-// CRC-32C (Castagnoli) and TFRecord's masked form.
-uint32_t crc32c(const void* data, size_t n);
+// TFRecord's masked CRC-32C (crc32c itself: engine/io/crc32c.h).
 uint32_t masked_crc32c(const void* data, size_t n);
 
 class TensorBoardWriter {

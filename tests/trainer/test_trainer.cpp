@@ -143,6 +143,52 @@ TEST_CASE("trainer: a bad resume target is a clear error", "[trainer][errors]") 
   fs::remove_all(dir);
 }
 
+TEST_CASE("trainer: resuming a folder skips a damaged newest checkpoint; a damaged file is an error",
+          "[trainer][resume][errors]") {
+  const std::string dir = "/tmp/asn_damaged_resume";
+  fs::remove_all(dir);
+  json cfg = small_config(dir);
+  cfg["train"]["epochs"] = 1;
+  cfg["checkpoint"]["every_steps"] = 3;  // checkpoints after steps 3, 6 and at the end (8)
+  std::vector<float> values_at_6;
+  {
+    Trainer t(cfg, "");
+    t.stop_after_step(6);
+    REQUIRE(t.run().exit_code == kExitInterrupted);
+    values_at_6 = flat_values(t);
+  }
+  const std::vector<std::string> all = CheckpointManager::list(dir);
+  REQUIRE(all.size() >= 2);
+  const std::string newest = all.back();
+  REQUIRE(newest.find("ckpt-00000006") != std::string::npos);
+  // Damage one byte near the end of the newest file (inside the last tensor's data).
+  {
+    std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-3, std::ios::end);
+    char c = 0;
+    f.get(c);
+    f.seekp(-3, std::ios::end);
+    f.put(static_cast<char>(c ^ 0x10));
+  }
+  REQUIRE_THROWS_WITH(Trainer(cfg, "", newest), Catch::Contains("ckpt-00000006") && Catch::Contains("damaged"));
+  {
+    Trainer t(cfg, "", dir);  // falls back to step 3
+    REQUIRE(t.state().step == 3);
+    REQUIRE(t.run().exit_code == 0);
+  }
+  // Every checkpoint damaged: a clear error listing them.
+  for (const std::string& p : CheckpointManager::list(dir)) {
+    std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-1, std::ios::end);
+    char c = 0;
+    f.get(c);
+    f.seekp(-1, std::ios::end);
+    f.put(static_cast<char>(c ^ 0x01));
+  }
+  REQUIRE_THROWS_WITH(Trainer(cfg, "", dir), Catch::Contains("holds no intact checkpoint") && Catch::Contains("damaged"));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("trainer: a shorter demo run learns the synthetic task", "[trainer][slow]") {
   const std::string dir = "/tmp/asn_learns";
   fs::remove_all(dir);
