@@ -65,10 +65,10 @@ int cmd_train(const std::string& config_file, const std::vector<std::string>& ov
 }
 
 int cmd_eval(const std::string& checkpoint, const std::string& config_file, const std::vector<std::string>& overrides,
-             const std::string& device_name) {
+             const std::string& device_name, bool use_ema) {
   json ck_config;
   const Device device = device_name == "auto" ? default_device() : Device::parse(device_name);
-  auto net = train::network_from_checkpoint(checkpoint, device, &ck_config);
+  auto net = train::network_from_checkpoint(checkpoint, device, &ck_config, use_ema);
   json user = config_file.empty() ? ck_config : train::load_config_file(config_file);
   train::apply_overrides(user, overrides);
   json config = train::resolve_config(user);
@@ -90,10 +90,10 @@ int cmd_eval(const std::string& checkpoint, const std::string& config_file, cons
 }
 
 int cmd_predict(const std::string& checkpoint, const std::string& video, int top, const std::string& names_file,
-                const std::string& device_name) {
+                const std::string& device_name, bool use_ema) {
   json config;
   const Device device = device_name == "auto" ? default_device() : Device::parse(device_name);
-  auto net = train::network_from_checkpoint(checkpoint, device, &config);
+  auto net = train::network_from_checkpoint(checkpoint, device, &config, use_ema);
   const train::CheckpointInfo info = train::read_checkpoint_info(checkpoint);
   data::VideoDatasetOptions vo;
   vo.clip = data::clip_options_from_json(info.clip, data::ClipOptions{}, "checkpoint clip");
@@ -170,6 +170,8 @@ int main(int argc, char** argv) {
   eval->add_option("--config", config_file, "config whose data section to evaluate on (default: the checkpoint's)");
   eval->add_option("--device", device, "auto, cpu or cuda[:N]")->capture_default_str();
   eval->add_option("overrides", overrides, "key.path=value overrides");
+  bool no_ema = false;
+  eval->add_flag("--no-ema", no_ema, "use the raw weights even when the checkpoint holds their moving average");
 
   auto* predict = app.add_subcommand("predict", "top classes of one video");
   std::string pred_ckpt, video, names;
@@ -179,6 +181,7 @@ int main(int argc, char** argv) {
   predict->add_option("--top", top, "how many classes to print")->capture_default_str();
   predict->add_option("--class-names", names, "text file with one class name per line");
   predict->add_option("--device", device, "auto, cpu or cuda[:N]")->capture_default_str();
+  predict->add_flag("--no-ema", no_ema, "use the raw weights even when the checkpoint holds their moving average");
 
   auto* check = app.add_subcommand("check-data", "open every video of the configured datasets and report problems");
   int check_threads = 2;
@@ -194,8 +197,8 @@ int main(int argc, char** argv) {
   try {
     set_log_level(log_level);
     if (*train) return cmd_train(config_file, overrides, resume);
-    if (*eval) return cmd_eval(eval_ckpt, config_file, overrides, device);
-    if (*predict) return cmd_predict(pred_ckpt, video, top, names, device);
+    if (*eval) return cmd_eval(eval_ckpt, config_file, overrides, device, !no_ema);
+    if (*predict) return cmd_predict(pred_ckpt, video, top, names, device, !no_ema);
     if (*check) return cmd_check_data(config_file, overrides, check_threads);
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";

@@ -56,7 +56,8 @@ CheckpointInfo info_of(const io::SafetensorsFile& f) {
 }  // namespace
 
 void save_checkpoint(const std::string& path, const ag::Parameters& params, const ag::Optimizer* optimizer,
-                     const TrainingState& s, const json& config, const json& structure, const json& clip) {
+                     const TrainingState& s, const json& config, const json& structure, const json& clip,
+                     const ag::Ema* ema) {
   std::vector<std::pair<std::string, Tensor>> ts;
   for (const auto& e : params.entries()) ts.emplace_back(e.name, e.var.value());
   std::map<std::string, std::string> md{{"format", kFormat},
@@ -75,12 +76,17 @@ void save_checkpoint(const std::string& path, const ag::Parameters& params, cons
     md["optimizer_steps"] = std::to_string(optimizer->step_count());
     for (const auto& [name, t] : optimizer->state_tensors()) ts.emplace_back("optimizer/" + name, t);
   }
+  if (ema) {
+    md["ema_updates"] = std::to_string(ema->updates());
+    for (const auto& [name, t] : ema->named_views()) ts.emplace_back("ema/" + name, t);
+  }
   io::save_safetensors(path, ts, md);
 }
 
 CheckpointInfo read_checkpoint_info(const std::string& path) { return info_of(io::load_safetensors(path)); }
 
-CheckpointInfo load_checkpoint(const std::string& path, ag::Parameters& params, ag::Optimizer* optimizer) {
+CheckpointInfo load_checkpoint(const std::string& path, ag::Parameters& params, ag::Optimizer* optimizer,
+                               ag::Ema* ema) {
   io::SafetensorsFile f = io::load_safetensors(path);
   CheckpointInfo info = info_of(f);
   for (const auto& e : params.entries()) {
@@ -105,7 +111,40 @@ CheckpointInfo load_checkpoint(const std::string& path, ag::Parameters& params, 
     optimizer->load_state_tensors(st);
     optimizer->set_step_count(meta_int(f, "optimizer_steps"));
   }
+  if (ema) {
+    ASN_CHECK(f.metadata.count("ema_updates") > 0,
+              "{}: the run averages the weights (train.ema_decay > 0) but the checkpoint holds no average; "
+              "resume with train.ema_decay=0 or from a run that used it", path);
+    for (auto& [name, view] : ema->named_views()) {
+      const std::string key = "ema/" + name;
+      if (!f.contains(key)) ASN_THROW(IoError, "{}: checkpoint has no averaged weight '{}'", path, key);
+      const Tensor& src = f.get(key);
+      ASN_CHECK_SHAPE(src.shape() == view.shape() && src.dtype() == view.dtype(),
+                      "{}: '{}' is {} in the checkpoint but {} in the model", path, key, describe(src), describe(view));
+      view.copy_from(src);
+    }
+    ema->set_updates(meta_int(f, "ema_updates"));
+  }
   return info;
+}
+
+bool checkpoint_has_ema(const std::string& path) {
+  return io::load_safetensors(path).metadata.count("ema_updates") > 0;
+}
+
+void load_ema_weights(const std::string& path, ag::Parameters& params) {
+  io::SafetensorsFile f = io::load_safetensors(path);
+  for (const auto& e : params.entries()) {
+    if (!e.options.trainable) continue;
+    const std::string key = "ema/" + e.name;
+    if (!f.contains(key)) ASN_THROW(IoError, "{}: checkpoint has no averaged weight '{}'", path, key);
+    const Tensor& src = f.get(key);
+    ASN_CHECK_SHAPE(src.shape() == e.var.shape() && src.dtype() == e.var.dtype(),
+                    "{}: '{}' is {} in the checkpoint but {} in the model", path, key, describe(src),
+                    describe(e.var.value()));
+    Tensor dst = e.var.value();
+    dst.copy_from(src);
+  }
 }
 
 CheckpointManager::CheckpointManager(std::string dir, int keep_last, bool keep_best)
@@ -149,9 +188,9 @@ std::string CheckpointManager::latest_intact(const std::string& dir, std::vector
 
 std::string CheckpointManager::save(const ag::Parameters& params, const ag::Optimizer* optimizer,
                                     const TrainingState& state, const json& config, const json& structure,
-                                    const json& clip) {
+                                    const json& clip, const ag::Ema* ema) {
   const std::string path = fmt::format("{}/ckpt-{:08d}.safetensors", dir_, state.step);
-  save_checkpoint(path, params, optimizer, state, config, structure, clip);
+  save_checkpoint(path, params, optimizer, state, config, structure, clip, ema);
   auto all = list(dir_);
   for (size_t i = 0; i + static_cast<size_t>(keep_last_) < all.size(); ++i) {
     std::error_code ec;
@@ -162,10 +201,10 @@ std::string CheckpointManager::save(const ag::Parameters& params, const ag::Opti
 
 std::string CheckpointManager::save_best(const ag::Parameters& params, const ag::Optimizer* optimizer,
                                          const TrainingState& state, const json& config, const json& structure,
-                                         const json& clip) {
+                                         const json& clip, const ag::Ema* ema) {
   if (!keep_best_) return "";
   const std::string path = dir_ + "/best.safetensors";
-  save_checkpoint(path, params, optimizer, state, config, structure, clip);
+  save_checkpoint(path, params, optimizer, state, config, structure, clip, ema);
   return path;
 }
 

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "autograd/optim/ema.h"
 #include "autograd/optim/optimizer.h"
 #include "autograd/parameters.h"
 
@@ -27,9 +28,11 @@ struct TrainingState {
 };
 
 // `clip`: the clip options the model was trained with (the input size; for eval and predict).
+// `ema`: the moving average of the weights, stored as `ema/<parameter name>` (trainables only) with
+// its update count in the metadata.
 void save_checkpoint(const std::string& path, const ag::Parameters& params, const ag::Optimizer* optimizer,
                      const TrainingState& state, const nlohmann::json& config, const nlohmann::json& structure,
-                     const nlohmann::json& clip = nlohmann::json::object());
+                     const nlohmann::json& clip = nlohmann::json::object(), const ag::Ema* ema = nullptr);
 
 struct CheckpointInfo {
   TrainingState state;
@@ -40,9 +43,14 @@ struct CheckpointInfo {
 
 // Reads only the metadata (validates the whole file). IoError names the file and the problem.
 CheckpointInfo read_checkpoint_info(const std::string& path);
-// Restores parameters, buffers and (when given) the optimizer state; every tensor must be present
-// with the right shape.
-CheckpointInfo load_checkpoint(const std::string& path, ag::Parameters& params, ag::Optimizer* optimizer);
+// Restores parameters, buffers and (when given) the optimizer state and the weight average; every
+// tensor must be present with the right shape.
+CheckpointInfo load_checkpoint(const std::string& path, ag::Parameters& params, ag::Optimizer* optimizer,
+                               ag::Ema* ema = nullptr);
+// Whether the checkpoint holds a moving average of the weights (ema/<name> tensors).
+bool checkpoint_has_ema(const std::string& path);
+// Copies the checkpoint's averaged weights into the trainable parameters (evaluation with them).
+void load_ema_weights(const std::string& path, ag::Parameters& params);
 
 // Files of a run folder: `ckpt-<step:08>.safetensors` (the last `keep_last` are kept) and
 // `best.safetensors`.
@@ -52,11 +60,11 @@ class CheckpointManager {
   // Writes the step checkpoint and prunes older ones; returns its path.
   std::string save(const ag::Parameters& params, const ag::Optimizer* optimizer, const TrainingState& state,
                    const nlohmann::json& config, const nlohmann::json& structure,
-                   const nlohmann::json& clip = nlohmann::json::object());
+                   const nlohmann::json& clip = nlohmann::json::object(), const ag::Ema* ema = nullptr);
   // Copies the given state as best.safetensors (call when the metric improved).
   std::string save_best(const ag::Parameters& params, const ag::Optimizer* optimizer, const TrainingState& state,
                         const nlohmann::json& config, const nlohmann::json& structure,
-                        const nlohmann::json& clip = nlohmann::json::object());
+                        const nlohmann::json& clip = nlohmann::json::object(), const ag::Ema* ema = nullptr);
   // The newest step checkpoint of `dir`, or "" when there is none.
   static std::string latest(const std::string& dir);
   // The newest step checkpoint of `dir` that reads back intact (structure and per-tensor

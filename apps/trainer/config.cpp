@@ -32,6 +32,8 @@ json default_config() {
       "device": "auto",
       "deterministic": false,
       "recompute_activations": false,
+      "ema_decay": 0.0,
+      "ema_dynamic_decay": true,
       "log_every": 10,
       "eval_every": 1,
       "eval_batch_size": 32,

@@ -70,6 +70,7 @@ struct Trainer::Impl {
   data::DatasetPair datasets;
   std::unique_ptr<data::DataLoader> train_loader, val_loader;
   std::unique_ptr<ag::Optimizer> opt;
+  std::unique_ptr<ag::Ema> ema;  // null unless train.ema_decay > 0
   std::unique_ptr<ag::LrSchedule> schedule;
   std::unique_ptr<CheckpointManager> ckpt;
   std::unique_ptr<RunLog> log;
@@ -122,6 +123,13 @@ Trainer::Trainer(json config, std::string base_dir, std::string resume)
             "train.loss softmax needs single-label data; this dataset is multi-label (use sigmoid)");
 
   m.opt = ag::make_optimizer(config_["optimizer"], m.net->parameters());
+  const double ema_decay = tr["ema_decay"].get<double>();
+  ASN_CHECK(ema_decay >= 0 && ema_decay < 1, "train.ema_decay must be in [0, 1) (0: no weight average), got {}",
+            ema_decay);
+  if (ema_decay > 0) {
+    m.ema = std::make_unique<ag::Ema>(m.net->parameters(),
+                                      ag::EmaOptions{ema_decay, tr["ema_dynamic_decay"].get<bool>()});
+  }
   const int accumulate = tr["accumulate"].get<int>();
   ASN_CHECK(accumulate >= 1, "train.accumulate must be >= 1, got {}", accumulate);
   const int64_t steps_per_epoch = std::max<int64_t>(1, m.train_loader->num_batches() / accumulate);
@@ -152,7 +160,7 @@ Trainer::Trainer(json config, std::string base_dir, std::string resume)
       ASN_CHECK(!path.empty(), "--resume {}: the folder holds no {}checkpoint (ckpt-*.safetensors){}", resume_,
                 damaged.empty() ? "" : "intact ", damaged.empty() ? "" : fmt::format("; damaged: {}", fmt::join(damaged, "; ")));
     }
-    CheckpointInfo info = load_checkpoint(path, m.net->parameters(), m.opt.get());
+    CheckpointInfo info = load_checkpoint(path, m.net->parameters(), m.opt.get(), m.ema.get());
     state_ = info.state;
     m.dropout_gen.set_state(state_.rng_seed, state_.rng_offset);
     ASN_LOG_INFO("resumed from {} at step {} (epoch {}, batch {})", path, state_.step, state_.epoch, state_.batch_in_epoch);
@@ -167,6 +175,8 @@ graph::Network& Trainer::network() { return *impl_->net; }
 
 EvalResult Trainer::evaluate_now() {
   ASN_CHECK(impl_->val_loader != nullptr, "no validation set configured (data.val)");
+  // With a weight average, validation (and the best checkpoint's metric) uses the average.
+  ag::EmaSwap swap(impl_->net->parameters(), impl_->ema.get());
   return evaluate(*impl_->net, *impl_->val_loader, device_, config_["train"]["eval_aggregate"].get<std::string>());
 }
 
@@ -195,8 +205,9 @@ TrainOutcome Trainer::run() {
   auto save = [&](bool best) {
     state_.rng_seed = m.dropout_gen.seed();
     state_.rng_offset = m.dropout_gen.offset();
-    const std::string path = best ? m.ckpt->save_best(params, m.opt.get(), state_, config_, structure_json, clip_json)
-                                  : m.ckpt->save(params, m.opt.get(), state_, config_, structure_json, clip_json);
+    const std::string path =
+        best ? m.ckpt->save_best(params, m.opt.get(), state_, config_, structure_json, clip_json, m.ema.get())
+             : m.ckpt->save(params, m.opt.get(), state_, config_, structure_json, clip_json, m.ema.get());
     if (!best) out.last_checkpoint = path;
     return path;
   };
@@ -258,6 +269,7 @@ TrainOutcome Trainer::run() {
       if (clip_norm > 0) ag::clip_grad_norm(params, clip_norm);
       const double lr = m.schedule->lr(state_.step);
       m.opt->step(lr);
+      if (m.ema) m.ema->update();
       params.zero_grad();
       ++state_.step;
       ++window_steps;
@@ -287,6 +299,7 @@ TrainOutcome Trainer::run() {
     if (micro > 0) {  // the epoch ended inside an accumulation: apply what was accumulated
       const double lr = m.schedule->lr(state_.step);
       m.opt->step(lr);
+      if (m.ema) m.ema->update();
       params.zero_grad();
       ++state_.step;
     }
@@ -314,7 +327,7 @@ TrainOutcome Trainer::run() {
 }
 
 std::unique_ptr<graph::Network> network_from_checkpoint(const std::string& checkpoint, Device device,
-                                                        json* config_out) {
+                                                        json* config_out, bool use_ema) {
   CheckpointInfo info = read_checkpoint_info(checkpoint);
   graph::Structure s = graph::parse_structure(info.structure, checkpoint + " (structure)");
   ASN_CHECK(!info.clip.empty(), "{}: the checkpoint does not record its clip options (not written by asn-train)",
@@ -323,6 +336,10 @@ std::unique_ptr<graph::Network> network_from_checkpoint(const std::string& check
   auto net = std::make_unique<graph::Network>(s, graph::InputSpec{clip.num_frames, clip.height, clip.width});
   net->initialize(DType::f32, device, 0);
   load_checkpoint(checkpoint, net->parameters(), nullptr);
+  if (use_ema && checkpoint_has_ema(checkpoint)) {
+    load_ema_weights(checkpoint, net->parameters());
+    ASN_LOG_INFO("{}: evaluating the moving average of the weights (--no-ema for the raw weights)", checkpoint);
+  }
   if (config_out) *config_out = info.config;
   return net;
 }
