@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/data/csv.h"
 #include "engine/error.h"
 
@@ -267,6 +269,93 @@ std::vector<std::string> parse_class_list(const std::string& text, const std::st
 
 std::vector<std::string> read_class_list(const std::string& path) {
   return parse_class_list(read_text_file(path), path);
+}
+
+// --- Something-Something V2 ----------------------------------------------------------------------
+
+namespace {
+
+nlohmann::json parse_json_file_text(const std::string& text, const std::string& source) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    ASN_THROW(IoError, "{}: not valid JSON: {}", source, e.what());
+  }
+}
+
+// "Putting [something] on a surface" -> "Putting something on a surface".
+std::string strip_brackets(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s)
+    if (c != '[' && c != ']') out.push_back(c);
+  return out;
+}
+
+}  // namespace
+
+Ssv2Labels parse_ssv2_labels(const std::string& text, const std::string& source) {
+  const nlohmann::json j = parse_json_file_text(text, source);
+  if (!j.is_object() || j.empty())
+    ASN_THROW(IoError, "{}: expected a JSON object mapping each template to its class id", source);
+  std::map<int, std::string> by_id;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    int id = -1;
+    if (it.value().is_number_integer()) {
+      id = it.value().get<int>();
+    } else if (it.value().is_string()) {
+      const std::string v = it.value().get<std::string>();
+      char* end = nullptr;
+      const long x = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0') ASN_THROW(IoError, "{}: template '{}': class id '{}' is not an integer", source, it.key(), v);
+      id = static_cast<int>(x);
+    } else {
+      ASN_THROW(IoError, "{}: template '{}': class id must be an integer or a string, got {}", source, it.key(),
+                it.value().dump());
+    }
+    if (id < 0) ASN_THROW(IoError, "{}: template '{}': negative class id {}", source, it.key(), id);
+    if (!by_id.emplace(id, it.key()).second)
+      ASN_THROW(IoError, "{}: class id {} is given to both '{}' and '{}'", source, id, by_id[id], it.key());
+  }
+  Ssv2Labels labels;
+  int expect = 0;
+  for (const auto& [id, name] : by_id) {
+    if (id != expect) ASN_THROW(IoError, "{}: class ids must be 0..{} without gaps; {} is missing", source, by_id.size() - 1, expect);
+    labels.class_names.push_back(name);
+    ++expect;
+  }
+  return labels;
+}
+
+std::vector<Ssv2Entry> parse_ssv2_annotations(const std::string& text, const std::string& source,
+                                              const Ssv2Labels& labels) {
+  std::map<std::string, int> index;
+  for (size_t k = 0; k < labels.class_names.size(); ++k) index[labels.class_names[k]] = static_cast<int>(k);
+  const nlohmann::json j = parse_json_file_text(text, source);
+  if (!j.is_array()) ASN_THROW(IoError, "{}: expected a JSON list of videos", source);
+  std::vector<Ssv2Entry> out;
+  out.reserve(j.size());
+  for (size_t i = 0; i < j.size(); ++i) {
+    const nlohmann::json& e = j[i];
+    const std::string where = fmt::format("{}: entry {}", source, i);
+    if (!e.is_object() || !e.contains("id"))
+      ASN_THROW(IoError, "{}: needs an object with an \"id\", got {}", where, e.dump());
+    Ssv2Entry entry;
+    entry.index = static_cast<int>(i);
+    if (e["id"].is_string()) entry.id = e["id"].get<std::string>();
+    else if (e["id"].is_number_integer()) entry.id = std::to_string(e["id"].get<int64_t>());
+    else ASN_THROW(IoError, "{}: \"id\" must be a string or an integer, got {}", where, e["id"].dump());
+    if (!e.contains("template") || !e["template"].is_string())
+      ASN_THROW(IoError, "{} (video {}): no \"template\" (the test split has no labels; use the train or "
+                "validation file)", where, entry.id);
+    const std::string name = strip_brackets(e["template"].get<std::string>());
+    auto it = index.find(name);
+    if (it == index.end())
+      ASN_THROW(IoError, "{} (video {}): template '{}' is not in the labels file", where, entry.id, name);
+    entry.label = it->second;
+    out.push_back(std::move(entry));
+  }
+  return out;
 }
 
 }  // namespace asn::data

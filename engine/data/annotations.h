@@ -12,6 +12,11 @@
 //                12.60" (class, start and end in seconds), possibly empty.
 //   class list   one class name per line, the line number (from 0) is the index (MMAction2's
 //                label_map_k400.txt).
+//   SSv2         Something-Something V2 JSON: something-something-v2-labels.json maps each
+//                template ("Putting something on a surface") to its class id (a string or a
+//                number); -train.json / -validation.json are lists of {"id", "label", "template",
+//                "placeholders"} whose class is the template with its brackets removed
+//                ("Putting [something] on a surface"). Errors name the file and the entry index.
 #pragma once
 
 #include <cstdint>
@@ -63,6 +68,20 @@ std::vector<CharadesRow> parse_charades_csv(const std::string& text, const std::
 // One "actions" field; `where` is "<file>:<line>" for messages.
 std::vector<TimedAction> parse_charades_actions(const std::string& field, const std::string& where,
                                                 int num_classes);
+
+// Something-Something V2. The labels file gives the class names (index order) and the template ->
+// class map; entries keep their video id and class.
+struct Ssv2Labels {
+  std::vector<std::string> class_names;  // class_names[k] = the template of class k
+};
+Ssv2Labels parse_ssv2_labels(const std::string& text, const std::string& source);
+struct Ssv2Entry {
+  std::string id;  // the video is <id>.webm in the official release
+  int label = 0;
+  int index = 0;   // position in the JSON list (for messages)
+};
+std::vector<Ssv2Entry> parse_ssv2_annotations(const std::string& text, const std::string& source,
+                                              const Ssv2Labels& labels);
 
 // Class names, one per line (surrounding spaces trimmed, empty lines at the end ignored; an empty
 // line in the middle or a repeated name is an error).

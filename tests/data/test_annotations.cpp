@@ -166,3 +166,47 @@ TEST_CASE("class list: line number is the index", "[data][annotations]") {
   fails_at([] { parse_class_list("a\nb\na\n", "c.txt"); }, "c.txt:3", "listed twice");
   fails_at([] { parse_class_list("\n", "c.txt"); }, "c.txt", "empty");
 }
+
+TEST_CASE("ssv2: labels file and annotation lists, brackets stripped, errors name file and entry",
+          "[data][annotations]") {
+  // The official files' shapes: class ids as strings, templates with bracketed placeholders.
+  const std::string labels_json = R"({"Approaching something with your camera": "0",
+    "Holding something next to something": "2", "Putting something on a surface": "1"})";
+  const Ssv2Labels labels = parse_ssv2_labels(labels_json, "labels.json");
+  REQUIRE(labels.class_names == std::vector<std::string>{"Approaching something with your camera",
+                                                         "Putting something on a surface",
+                                                         "Holding something next to something"});
+  const std::string train = R"([
+    {"id": "78687", "label": "holding potato next to vicks vaporub bottle",
+     "template": "Holding [something] next to [something]", "placeholders": ["potato", "vicks vaporub bottle"]},
+    {"id": 42326, "label": "putting a cup on a table", "template": "Putting [something] on a surface",
+     "placeholders": ["a cup"]}])";
+  const std::vector<Ssv2Entry> es = parse_ssv2_annotations(train, "train.json", labels);
+  REQUIRE(es.size() == 2);
+  REQUIRE(es[0].id == "78687");
+  REQUIRE(es[0].label == 2);
+  REQUIRE(es[1].id == "42326");  // numeric ids accepted
+  REQUIRE(es[1].label == 1);
+  // Integer class ids are accepted too.
+  REQUIRE(parse_ssv2_labels(R"({"b": 1, "a": 0})", "l.json").class_names == std::vector<std::string>{"a", "b"});
+
+  auto fails = [&](const std::string& text, const std::string& fragment) {
+    REQUIRE_THROWS_AS(parse_ssv2_annotations(text, "val.json", labels), IoError);
+    REQUIRE_THROWS_WITH(parse_ssv2_annotations(text, "val.json", labels),
+                        Catch::Contains("val.json") && Catch::Contains(fragment));
+  };
+  fails("[{\"id\": \"1\", \"template\": \"Dropping [something]\"}]", "entry 0 (video 1): template 'Dropping something' is not in the labels file");
+  fails("[{\"id\": \"1\", \"template\": \"Putting [something] on a surface\"}, {\"id\": \"2\"}]",
+        "entry 1 (video 2): no \"template\"");
+  fails("[{\"template\": \"x\"}]", "entry 0: needs an object with an \"id\"");
+  fails("{\"id\": 1}", "expected a JSON list");
+  fails("[{\"id\": 1,", "not valid JSON");
+  auto label_fails = [&](const std::string& text, const std::string& fragment) {
+    REQUIRE_THROWS_WITH(parse_ssv2_labels(text, "labels.json"), Catch::Contains("labels.json") && Catch::Contains(fragment));
+  };
+  label_fails(R"({"a": "0", "b": "2"})", "1 is missing");
+  label_fails(R"({"a": "0", "b": "0"})", "class id 0 is given to both");
+  label_fails(R"({"a": "zero"})", "is not an integer");
+  label_fails(R"({"a": [0]})", "must be an integer or a string");
+  label_fails("[]", "expected a JSON object");
+}
