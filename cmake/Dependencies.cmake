@@ -21,8 +21,23 @@ add_library(asn_openblas INTERFACE)
 target_link_libraries(asn_openblas INTERFACE ${ASN_OPENBLAS_LIB})
 target_include_directories(asn_openblas INTERFACE ${ASN_CBLAS_INCLUDE})
 
-# FFmpeg's libraries (video decoding).
-pkg_check_modules(FFMPEG IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
+# FFmpeg's libraries (video decoding and encoding, engine/video): ASN_WITH_FFMPEG=AUTO uses them
+# when pkg-config finds them, ON requires them, OFF never looks. Without them
+# engine/video/video_unavailable.cpp replaces the reader and writer (engine/CMakeLists.txt).
+string(TOUPPER "${ASN_WITH_FFMPEG}" asn_ffmpeg_mode)
+if(NOT asn_ffmpeg_mode MATCHES "^(AUTO|ON|OFF)$")
+  message(FATAL_ERROR "ASN_WITH_FFMPEG must be AUTO, ON or OFF, got '${ASN_WITH_FFMPEG}'")
+endif()
+set(ASN_FFMPEG_ENABLED OFF)
+if(NOT asn_ffmpeg_mode STREQUAL "OFF")
+  pkg_check_modules(FFMPEG IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
+  if(FFMPEG_FOUND)
+    set(ASN_FFMPEG_ENABLED ON)
+  elseif(asn_ffmpeg_mode STREQUAL "ON")
+    message(FATAL_ERROR "ASN_WITH_FFMPEG=ON but pkg-config does not find libavformat, libavcodec, "
+      "libswscale and libavutil (apt-get install libavformat-dev libavcodec-dev libswscale-dev)")
+  endif()
+endif()
 
 # OpenMPI (multi-node launch); optional at build time.
 find_package(MPI COMPONENTS CXX QUIET)

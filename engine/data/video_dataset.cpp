@@ -11,6 +11,7 @@
 #include "engine/data/transforms.h"
 #include "engine/error.h"
 #include "engine/log.h"
+#include "engine/video/video_backend.h"
 
 namespace asn::data {
 
@@ -25,6 +26,13 @@ VideoFileDataset::VideoFileDataset(std::vector<VideoItem> items, LabelKind kind,
       class_names_(std::move(class_names)),
       options_(std::move(options)),
       skipped_(std::move(skipped)) {
+  // Without FFmpeg every item would fail to load; say why now instead of after the loader's
+  // failure-rate guard gives up.
+  if (!video::ffmpeg_available() && !items_.empty()) {
+    std::string task = fmt::format("cannot decode '{}'", items_[0].path);
+    if (items_.size() > 1) task += fmt::format(" and {} more videos", items_.size() - 1);
+    ASN_THROW(IoError, "{}", video::no_ffmpeg_message("video dataset", task));
+  }
   options_.clip.validate();
   ASN_CHECK(num_classes_ >= 1, "video dataset: num_classes must be >= 1, got {}", num_classes_);
   ASN_CHECK(options_.clip.flip_label_map.empty() ||

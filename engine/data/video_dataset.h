@@ -47,7 +47,8 @@ struct VideoItem {
 class VideoFileDataset : public Dataset {
  public:
   // `class_names` may be empty. `skipped` lists entries dropped for missing videos. Validates the
-  // clip options and that flip_label_map (when given) has num_classes entries.
+  // clip options and that flip_label_map (when given) has num_classes entries. In a build without
+  // FFmpeg (video_backend.h) a non-empty dataset is an IoError saying so.
   VideoFileDataset(std::vector<VideoItem> items, LabelKind kind, int num_classes,
                    std::vector<std::string> class_names, VideoDatasetOptions options,
                    std::vector<std::string> skipped = {});

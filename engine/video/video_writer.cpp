@@ -157,6 +157,10 @@ const std::vector<std::string>& default_video_encoders() {
   return list;
 }
 
+bool has_video_encoder(const std::string& name) {
+  return avcodec_find_encoder_by_name(name.c_str()) != nullptr;
+}
+
 namespace {
 
 // Owns the muxer of one write_video call. Unless commit() ran, the destructor closes and removes

@@ -65,4 +65,8 @@ VideoWriteInfo write_video(const Tensor& frames, const std::string& path,
 // The encoder candidates write_video tries when none is named, in order.
 const std::vector<std::string>& default_video_encoders();
 
+// Whether this FFmpeg build has an encoder named `name` ("libx264", "mpeg4", ...); always false in
+// a build without FFmpeg (video_backend.h).
+bool has_video_encoder(const std::string& name);
+
 }  // namespace asn::video

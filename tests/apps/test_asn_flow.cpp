@@ -5,10 +5,6 @@
 // --max-flow and several clips; --dump; errors (missing file, no 'rgb', bad --size, ...).
 #include <catch2/catch.hpp>
 
-extern "C" {
-#include <libavcodec/avcodec.h>
-}
-
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -19,6 +15,7 @@ extern "C" {
 #include "engine/io/safetensors.h"
 #include "engine/video/flow_color.h"
 #include "engine/video/video_reader.h"
+#include "engine/video/video_writer.h"
 #include "tests/data/video_fixtures.h"
 #include "tests/support/process.h"
 
@@ -84,7 +81,8 @@ Tensor decode_png(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("asn-flow: a square moving right, as a tensor file, PNGs and a video", "[apps][flow]") {
+TEST_CASE("asn-flow: a square moving right, as a tensor file, PNGs and a video",
+          "[apps][flow][ffmpeg]") {
   test::TempDir dir;
   const Tensor src = moving_square();
   test::encode_video(src, dir.file("square.mkv"), test::kFfv1, 10);
@@ -142,7 +140,7 @@ TEST_CASE("asn-flow: a square moving right, as a tensor file, PNGs and a video",
   REQUIRE(v.info().width == 32);
   REQUIRE(v.info().height == 32);
   REQUIRE(v.info().fps == Approx(10));
-  if (avcodec_find_encoder_by_name("libx264")) {
+  if (video::has_video_encoder("libx264")) {
     REQUIRE(v.info().codec == "h264");
     REQUIRE_THAT(out, Catch::Contains("encoder libx264, codec h264"));
   }
@@ -164,7 +162,7 @@ TEST_CASE("asn-flow: a square moving right, as a tensor file, PNGs and a video",
 }
 
 TEST_CASE("asn-flow: tensor input, frame selection, --size, --side-by-side, --max-flow, clips",
-          "[apps][flow]") {
+          "[apps][flow][ffmpeg]") {
   test::TempDir dir;
   // (T, H, W, 3) u8: frames 1, 3, 5 of the square, resized to 16 x 20, 20 iterations.
   const Tensor src = moving_square();
@@ -252,7 +250,7 @@ TEST_CASE("asn-flow: tensor input, frame selection, --size, --side-by-side, --ma
   }
 }
 
-TEST_CASE("asn-flow: errors name the problem and exit with 2", "[apps][flow][errors]") {
+TEST_CASE("asn-flow: errors name the problem and exit with 2", "[apps][flow][errors][ffmpeg]") {
   test::TempDir dir;
   auto expect = [](const std::string& args, const std::vector<std::string>& parts) {
     auto [code, out] = run(tool() + " " + args);

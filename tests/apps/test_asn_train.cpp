@@ -102,7 +102,8 @@ TEST_CASE("asn-train: SIGINT checkpoints and exits 75; --resume finishes", "[app
   fs::remove_all(dir);
 }
 
-TEST_CASE("asn-train: predict on a video file and check-data on a broken list", "[apps][train]") {
+TEST_CASE("asn-train: predict on a video file and check-data on a broken list",
+          "[apps][train][ffmpeg]") {
   const std::string dir = "/tmp/asn_predict_run";
   fs::remove_all(dir);
   fs::create_directories(dir);

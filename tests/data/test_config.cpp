@@ -63,7 +63,7 @@ TEST_CASE("config: the synthetic dataset from JSON", "[data][config]") {
       Catch::Contains("unknown key 'class_list'"));
 }
 
-TEST_CASE("config: list and Kinetics datasets from JSON share classes", "[data][config]") {
+TEST_CASE("config: list and Kinetics datasets from JSON share classes", "[data][config][ffmpeg]") {
   test::TempDir dir;
   test::encode_video(test::pattern_frames(10, 16, 16), dir.file("a_000001_000002.mkv"),
                      test::kFfv1);

@@ -355,7 +355,7 @@ TEST_CASE("loader: data-wait time and clean shutdown mid-epoch", "[data][loader]
 }
 
 TEST_CASE("loader and check_dataset: real bad files are skipped and reported",
-          "[data][loader][errors]") {
+          "[data][loader][errors][ffmpeg]") {
   test::TempDir dir;
   for (int v = 0; v < 5; ++v)
     test::encode_video(test::pattern_frames(10, 16, 16, v),

@@ -51,7 +51,8 @@ VideoDatasetOptions eval_options(const std::string& root) {
 
 }  // namespace
 
-TEST_CASE("video dataset: list file, decoded clips equal the source frames", "[data][dataset]") {
+TEST_CASE("video dataset: list file, decoded clips equal the source frames",
+          "[data][dataset][ffmpeg]") {
   test::TempDir dir;
   std::filesystem::create_directories(dir.file("sub dir"));
   std::vector<Tensor> src;
@@ -108,7 +109,8 @@ TEST_CASE("video dataset: list file, decoded clips equal the source frames", "[d
   REQUIRE_THAT(partial->skipped()[0], Catch::Contains("missing.txt:2"));
 }
 
-TEST_CASE("video dataset: multi-label list file gives multi-hot targets", "[data][dataset]") {
+TEST_CASE("video dataset: multi-label list file gives multi-hot targets",
+          "[data][dataset][ffmpeg]") {
   test::TempDir dir;
   test::encode_video(test::pattern_frames(10, 24, 32), dir.file("a.mkv"), test::kFfv1);
   test::write_bytes(dir.file("m.txt"), "a.mkv 1 4\na.mkv 0,2\n");
@@ -124,7 +126,8 @@ TEST_CASE("video dataset: multi-label list file gives multi-hot targets", "[data
   REQUIRE(ds->get(1, r).targets.to_vector<float>() == std::vector<float>{1, 0, 1, 0, 0, 0});
 }
 
-TEST_CASE("video dataset: Kinetics CSV, conventional file names, class maps", "[data][dataset]") {
+TEST_CASE("video dataset: Kinetics CSV, conventional file names, class maps",
+          "[data][dataset][ffmpeg]") {
   test::TempDir dir;
   const Tensor src = test::pattern_frames(10, 24, 32);
   test::encode_video(src, dir.file("abc_000001_000011.mkv"), test::kFfv1);
@@ -174,7 +177,7 @@ TEST_CASE("video dataset: Kinetics CSV, conventional file names, class maps", "[
 }
 
 TEST_CASE("video dataset: Charades labels are the actions overlapping the clip",
-          "[data][dataset]") {
+          "[data][dataset][ffmpeg]") {
   test::TempDir dir;
   // 30 frames at 10 fps: frame f spans [f / 10, (f + 1) / 10) seconds.
   test::encode_video(test::pattern_frames(30, 24, 32), dir.file("VID01.mkv"), test::kFfv1, 10);
@@ -223,7 +226,8 @@ TEST_CASE("video dataset: Charades labels are the actions overlapping the clip",
   REQUIRE(all[0] == 0.0f);
 }
 
-TEST_CASE("video dataset: object maps get the clip's frames, crop and flip", "[data][dataset]") {
+TEST_CASE("video dataset: object maps get the clip's frames, crop and flip",
+          "[data][dataset][ffmpeg]") {
   test::TempDir dir;
   const Tensor src = test::pattern_frames(12, 24, 32);
   test::encode_video(src, dir.file("v.mkv"), test::kFfv1);
@@ -298,7 +302,7 @@ TEST_CASE("video dataset: object maps get the clip's frames, crop and flip", "[d
 }
 
 TEST_CASE("video dataset: check() and get() reject too-short and broken videos",
-          "[data][dataset][errors]") {
+          "[data][dataset][errors][ffmpeg]") {
   test::TempDir dir;
   test::encode_video(test::pattern_frames(5, 24, 32), dir.file("short.mkv"), test::kFfv1);
   test::write_bytes(dir.file("broken.mp4"), std::string(3000, 'x'));

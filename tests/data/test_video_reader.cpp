@@ -32,7 +32,8 @@ void require_frames(const Tensor& got, const Tensor& src, const std::vector<int6
 
 }  // namespace
 
-TEST_CASE("video reader: lossless files decode to exactly the encoded frames", "[data][video]") {
+TEST_CASE("video reader: lossless files decode to exactly the encoded frames",
+          "[data][video][ffmpeg]") {
   test::TempDir dir;
   const Tensor src = test::pattern_frames(20, 24, 32);
   for (const auto& [name, args] :
@@ -54,7 +55,8 @@ TEST_CASE("video reader: lossless files decode to exactly the encoded frames", "
   }
 }
 
-TEST_CASE("video reader: seeking gives exactly frames s, s+k, ... in any order", "[data][video]") {
+TEST_CASE("video reader: seeking gives exactly frames s, s+k, ... in any order",
+          "[data][video][ffmpeg]") {
   test::TempDir dir;
   const Tensor src = test::pattern_frames(30, 16, 24);
   // Keyframes every 6 frames: reads starting mid-GOP must decode forward from the keyframe.
@@ -79,7 +81,7 @@ TEST_CASE("video reader: seeking gives exactly frames s, s+k, ... in any order",
 }
 
 TEST_CASE("video reader: a raw H.264 stream without timestamps reads frames in decode order",
-          "[data][video]") {
+          "[data][video][ffmpeg]") {
   // An elementary stream has no container timestamps: frame i is the i-th decoded frame.
   test::TempDir dir;
   const Tensor src = test::pattern_frames(15, 16, 16);
@@ -90,7 +92,8 @@ TEST_CASE("video reader: a raw H.264 stream without timestamps reads frames in d
   require_frames(r.read_frames({14, 1, 7}), src, {14, 1, 7});
 }
 
-TEST_CASE("video reader: random access equals sequential decoding with B-frames", "[data][video]") {
+TEST_CASE("video reader: random access equals sequential decoding with B-frames",
+          "[data][video][ffmpeg]") {
   test::TempDir dir;
   const Tensor src = test::pattern_frames(26, 32, 32);
   for (const char* name : {"bf.mp4", "bf.mkv"}) {
@@ -130,7 +133,7 @@ TEST_CASE("video reader: random access equals sequential decoding with B-frames"
   }
 }
 
-TEST_CASE("video reader: clips past the end follow the chosen policy", "[data][video]") {
+TEST_CASE("video reader: clip frame indices follow the chosen policy", "[data][video]") {
   REQUIRE(clip_frame_indices(2, 4, 3, 12, OutOfRange::kError, "v") ==
           std::vector<int64_t>{2, 5, 8, 11});
   REQUIRE(clip_frame_indices(6, 4, 2, 10, OutOfRange::kLoop, "v") ==
@@ -142,7 +145,9 @@ TEST_CASE("video reader: clips past the end follow the chosen policy", "[data][v
                       Catch::Contains("v.mp4: too short") && Catch::Contains("10 frames"));
   REQUIRE(out_of_range_from_name("repeat_last") == OutOfRange::kRepeatLast);
   REQUIRE_THROWS_WITH(out_of_range_from_name("wrap"), Catch::Contains("wrap"));
+}
 
+TEST_CASE("video reader: clips past the end follow the chosen policy", "[data][video][ffmpeg]") {
   test::TempDir dir;
   const Tensor src = test::pattern_frames(6, 8, 8);
   test::encode_video(src, dir.file("short.mkv"), test::kFfv1);
@@ -154,7 +159,8 @@ TEST_CASE("video reader: clips past the end follow the chosen policy", "[data][v
   REQUIRE_THROWS_WITH(r.read_frames({6}), Catch::Contains("out of range"));
 }
 
-TEST_CASE("video reader: bad files give an IoError naming the file", "[data][video][errors]") {
+TEST_CASE("video reader: bad files give an IoError naming the file",
+          "[data][video][errors][ffmpeg]") {
   test::TempDir dir;
   auto fails = [](const std::string& path, const std::string& fragment) {
     INFO(path);
@@ -195,7 +201,7 @@ TEST_CASE("video reader: bad files give an IoError naming the file", "[data][vid
 }
 
 TEST_CASE("video reader: a truncated Matroska file keeps its whole frames",
-          "[data][video][errors]") {
+          "[data][video][errors][ffmpeg]") {
   // Matroska has no index at the end: a cut file opens, and reading past the cut is an IoError that
   // names the file, never a crash.
   test::TempDir dir;
@@ -210,7 +216,7 @@ TEST_CASE("video reader: a truncated Matroska file keeps its whole frames",
 }
 
 TEST_CASE("video reader: a corrupt packet in the middle is an IoError naming file and frame",
-          "[data][video][errors]") {
+          "[data][video][errors][ffmpeg]") {
   test::TempDir dir;
   const Tensor src = test::pattern_frames(20, 24, 32);
   test::encode_video(src, dir.file("h.mkv"), test::kX264BFrames);
@@ -272,7 +278,7 @@ TEST_CASE("video reader: a corrupt packet in the middle is an IoError naming fil
 }
 
 TEST_CASE("video reader: variable frame rate keeps frame indices and real timestamps",
-          "[data][video]") {
+          "[data][video][ffmpeg]") {
   test::TempDir dir;
   const Tensor src = test::pattern_frames(20, 24, 32);
   // Frames 0..4 every 40 ms, then every 120 ms.
@@ -288,7 +294,7 @@ TEST_CASE("video reader: variable frame rate keeps frame indices and real timest
   require_frames(r.read_clip(3, 4, 2), src, {3, 5, 7, 9});
 }
 
-TEST_CASE("video reader: multithreaded decoding gives the same frames", "[data][video]") {
+TEST_CASE("video reader: multithreaded decoding gives the same frames", "[data][video][ffmpeg]") {
   test::TempDir dir;
   const Tensor src = test::pattern_frames(24, 32, 32);
   test::encode_video(src, dir.file("bf.mp4"), test::kX264BFrames);
@@ -302,7 +308,7 @@ TEST_CASE("video reader: multithreaded decoding gives the same frames", "[data][
 }
 
 TEST_CASE("video reader: random access equals sequential decoding across containers and codecs",
-          "[data][video]") {
+          "[data][video][ffmpeg]") {
   // Open GOPs (leading B-frames that cannot be decoded after a seek), an MP4 with an edit list
   // (stream-copied from mid-GOP), B-frames in AVI (no presentation timestamps), MPEG-TS (inexact
   // seeks), HEVC and VP9: every random read equals the frame of one sequential pass.

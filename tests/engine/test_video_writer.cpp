@@ -4,10 +4,6 @@
 // it); odd sizes padded to even for 4:2:0; errors name the file and leave no temporary file.
 #include <catch2/catch.hpp>
 
-extern "C" {
-#include <libavcodec/avcodec.h>
-}
-
 #include <cmath>
 #include <filesystem>
 
@@ -20,8 +16,6 @@ using namespace asn::video;
 namespace fs = std::filesystem;
 
 namespace {
-
-bool has_encoder(const char* name) { return avcodec_find_encoder_by_name(name) != nullptr; }
 
 // (F, H, W, 3) u8 smooth frames (gradients that move with f): lossy codecs keep them close.
 Tensor smooth_frames(int64_t F, int64_t H, int64_t W) {
@@ -60,7 +54,7 @@ bool no_temporary_files(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("video writer: PNG files decode to exactly the frames", "[flow][video_writer]") {
+TEST_CASE("video writer: PNG files decode to exactly the frames", "[flow][video_writer][ffmpeg]") {
   test::TempDir dir;
   const Tensor frames = test::pattern_frames(3, 7, 9);  // odd sizes, every value different
   const std::string folder = dir.file("a/b");           // created on the way
@@ -85,7 +79,7 @@ TEST_CASE("video writer: PNG files decode to exactly the frames", "[flow][video_
 }
 
 TEST_CASE("video writer: .mp4 gets H.264 when the build has it, frames and size survive",
-          "[flow][video_writer]") {
+          "[flow][video_writer][ffmpeg]") {
   test::TempDir dir;
   const Tensor frames = smooth_frames(7, 32, 48);
   VideoWriterOptions o;
@@ -96,7 +90,7 @@ TEST_CASE("video writer: .mp4 gets H.264 when the build has it, frames and size 
   REQUIRE(info.width == 48);
   REQUIRE(info.height == 32);
   REQUIRE(info.fps == 12.5);
-  if (has_encoder("libx264")) {
+  if (has_video_encoder("libx264")) {
     REQUIRE(info.encoder == "libx264");
     REQUIRE(info.codec == "h264");
     REQUIRE(info.pixel_format == "yuv420p");
@@ -117,7 +111,8 @@ TEST_CASE("video writer: .mp4 gets H.264 when the build has it, frames and size 
   REQUIRE(no_temporary_files(dir.path()));
 }
 
-TEST_CASE("video writer: a named encoder, and odd sizes padded to even", "[flow][video_writer]") {
+TEST_CASE("video writer: a named encoder, and odd sizes padded to even",
+          "[flow][video_writer][ffmpeg]") {
   test::TempDir dir;
   const Tensor frames = smooth_frames(4, 15, 21);
   VideoWriterOptions o;
@@ -145,11 +140,11 @@ TEST_CASE("video writer: a named encoder, and odd sizes padded to even", "[flow]
 }
 
 TEST_CASE("video writer: a container that refuses H.264 falls back and reports why",
-          "[flow][video_writer]") {
+          "[flow][video_writer][ffmpeg]") {
   test::TempDir dir;
   const Tensor frames = smooth_frames(3, 16, 16);
   const std::string path = dir.file("v.webm");  // webm takes VP8/VP9/AV1 only
-  if (has_encoder("libvpx-vp9")) {
+  if (has_video_encoder("libvpx-vp9")) {
     const VideoWriteInfo info = write_video(frames, path);
     REQUIRE(info.encoder == "libvpx-vp9");
     REQUIRE(info.codec == "vp9");
@@ -166,7 +161,7 @@ TEST_CASE("video writer: a container that refuses H.264 falls back and reports w
 }
 
 TEST_CASE("video writer: errors name the file and leave nothing behind",
-          "[flow][video_writer][errors]") {
+          "[flow][video_writer][errors][ffmpeg]") {
   test::TempDir dir;
   const Tensor frames = smooth_frames(2, 8, 8);
   // A file name FFmpeg has no container for.
