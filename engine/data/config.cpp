@@ -177,7 +177,7 @@ json clip_options_to_json(const ClipOptions& o) {
 DatasetPair make_datasets(const json& data, const std::string& context) {
   ASN_CHECK(data.is_object() && data.contains("type"),
             "{}: needs a \"type\" (synthetic, list, "
-            "kinetics, charades), got {}",
+            "kinetics, charades, ssv2), got {}",
             context, data.dump());
   ASN_CHECK(data.at("type").is_string(), "{}: key 'type' must be a string", context);
   const std::string type = data.at("type").get<std::string>();
@@ -203,8 +203,10 @@ DatasetPair make_datasets(const json& data, const std::string& context) {
                 {"class_list", "extension", "label_subfolders", "train_split", "val_split"});
   } else if (type == "charades") {
     keys.insert(keys.end(), {"num_classes", "extension"});
+  } else if (type == "ssv2") {
+    keys.insert(keys.end(), {"labels", "extension", "flip_label_pairs"});
   } else {
-    ASN_THROW(ValueError, "{}: unknown type '{}' (synthetic, list, kinetics, charades)", context,
+    ASN_THROW(ValueError, "{}: unknown type '{}' (synthetic, list, kinetics, charades, ssv2)", context,
               type);
   }
   const Fields f(data, context, keys);
@@ -255,6 +257,17 @@ DatasetPair make_datasets(const json& data, const std::string& context) {
       ko.split = f.string("val_split", "");
       if (ko.class_list.empty()) ko.class_names = tr->class_names();
       out.val = load_kinetics_dataset(ko, vo);
+    }
+  } else if (type == "ssv2") {
+    Ssv2Options so;
+    so.labels = f.required_string("labels");
+    so.extension = f.string("extension", so.extension);
+    so.flip_label_pairs = f.boolean("flip_label_pairs", so.flip_label_pairs);
+    so.annotations = train;
+    out.train = load_ssv2_dataset(so, vo);
+    if (!val.empty()) {
+      so.annotations = val;
+      out.val = load_ssv2_dataset(so, vo);
     }
   } else {
     CharadesOptions co;

@@ -239,4 +239,42 @@ std::shared_ptr<VideoFileDataset> load_charades_dataset(const CharadesOptions& c
                                             std::move(skipped));
 }
 
+std::vector<int> ssv2_flip_label_map(const std::vector<std::string>& names) {
+  std::map<std::string, int> index;
+  for (size_t i = 0; i < names.size(); ++i) index[names[i]] = static_cast<int>(i);
+  std::vector<int> map(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    map[i] = static_cast<int>(i);
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"left to right", "right to left"},
+                                   std::pair<std::string, std::string>{"right to left", "left to right"}}) {
+      const size_t at = names[i].find(from);
+      if (at == std::string::npos) continue;
+      std::string other = names[i];
+      other.replace(at, from.size(), to);
+      auto it = index.find(other);
+      if (it != index.end()) map[i] = it->second;
+    }
+  }
+  return map;
+}
+
+std::shared_ptr<VideoFileDataset> load_ssv2_dataset(const Ssv2Options& o, const VideoDatasetOptions& options) {
+  const Ssv2Labels labels = parse_ssv2_labels(read_text_file(o.labels), o.labels);
+  const std::vector<Ssv2Entry> entries = parse_ssv2_annotations(read_text_file(o.annotations), o.annotations, labels);
+  std::vector<VideoItem> items;
+  std::vector<std::string> skipped;
+  for (const Ssv2Entry& e : entries) {
+    VideoItem item{resolve(options.root, e.id + o.extension), {e.label}, {},
+                   fmt::format("{}: entry {}", o.annotations, e.index)};
+    if (keep_if_present(item, options, &skipped)) items.push_back(std::move(item));
+  }
+  warn_skipped(o.annotations, skipped, items.size());
+  if (items.empty()) ASN_THROW(IoError, "{}: no usable entries", o.annotations);
+  VideoDatasetOptions opts = options;
+  if (o.flip_label_pairs && opts.clip.flip_label_map.empty()) opts.clip.flip_label_map = ssv2_flip_label_map(labels.class_names);
+  const int num_classes = static_cast<int>(labels.class_names.size());
+  return std::make_shared<VideoFileDataset>(std::move(items), LabelKind::kSingle, num_classes,
+                                            labels.class_names, opts, std::move(skipped));
+}
+
 }  // namespace asn::data

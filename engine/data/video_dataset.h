@@ -111,4 +111,21 @@ struct CharadesOptions {
 std::shared_ptr<VideoFileDataset> load_charades_dataset(const CharadesOptions& charades,
                                                         const VideoDatasetOptions& options);
 
+// Something-Something V2 (annotations.h): the labels JSON and a train or validation JSON; videos
+// are <root>/<id><extension> (".webm" in the official release). A horizontal flip changes the
+// meaning of the "... left to right" / "... right to left" classes; unless the clip options bring
+// their own flip_label_map, flip_label_pairs swaps every pair of classes whose templates differ
+// only by those words (in the official labels file: 86/87, 93/94 and 166/167, the pairs MMAction2
+// swaps). Turn flipping off instead with clip.flip = false (PySlowFast's SSv2 recipe).
+struct Ssv2Options {
+  std::string labels;       // something-something-v2-labels.json
+  std::string annotations;  // something-something-v2-train.json or -validation.json
+  std::string extension = ".webm";
+  bool flip_label_pairs = true;
+};
+std::shared_ptr<VideoFileDataset> load_ssv2_dataset(const Ssv2Options& ssv2,
+                                                    const VideoDatasetOptions& options);
+// The flip map flip_label_pairs builds from the class names (identity where no pair exists).
+std::vector<int> ssv2_flip_label_map(const std::vector<std::string>& class_names);
+
 }  // namespace asn::data

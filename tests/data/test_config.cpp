@@ -111,3 +111,25 @@ TEST_CASE("config: loader options from JSON", "[data][config]") {
   REQUIRE_THROWS_WITH(loader_options_from_json(json{{"batch_size", 0}}),
                       Catch::Contains("loader") && Catch::Contains("batch_size must be >= 1"));
 }
+
+TEST_CASE("config: a Something-Something V2 dataset from JSON", "[data][config][ffmpeg]") {
+  test::TempDir dir;
+  test::encode_video(test::pattern_frames(10, 16, 16), dir.file("11.mkv"), test::kFfv1);
+  test::encode_video(test::pattern_frames(10, 16, 16, 3), dir.file("12.mkv"), test::kFfv1);
+  test::write_bytes(dir.file("labels.json"), R"({"Pulling something from left to right": "0",
+                                                  "Pulling something from right to left": "1"})");
+  test::write_bytes(dir.file("train.json"), R"([{"id": 11, "template": "Pulling [something] from left to right"}])");
+  test::write_bytes(dir.file("val.json"), R"([{"id": "12", "template": "Pulling [something] from right to left"}])");
+  json cfg = {{"type", "ssv2"},         {"root", dir.path()},          {"labels", dir.file("labels.json")},
+              {"train", dir.file("train.json")}, {"val", dir.file("val.json")}, {"extension", ".mkv"}};
+  DatasetPair d = make_datasets(cfg);
+  REQUIRE(d.train->size() == 1);
+  REQUIRE(d.val->size() == 1);
+  REQUIRE(d.train->item_labels(0) == std::vector<int>{0});
+  REQUIRE(d.val->item_labels(0) == std::vector<int>{1});
+  REQUIRE(d.train->clip_options().flip_label_map == std::vector<int>{1, 0});
+  cfg["flip_label_pairs"] = false;
+  REQUIRE(make_datasets(cfg).train->clip_options().flip_label_map.empty());
+  cfg.erase("labels");
+  REQUIRE_THROWS_WITH(make_datasets(cfg), Catch::Contains("missing required key 'labels'"));
+}

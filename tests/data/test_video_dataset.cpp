@@ -321,3 +321,45 @@ TEST_CASE("video dataset: check() and get() reject too-short and broken videos",
   REQUIRE(looped->check(0).frames == 5);
   REQUIRE(looped->get(0, r).frames.size() == 4);
 }
+
+TEST_CASE("video dataset: Something-Something V2 JSON, <id> videos, left/right flip pairs",
+          "[data][dataset][ffmpeg]") {
+  test::TempDir dir;
+  const Tensor src = test::pattern_frames(10, 24, 32);
+  test::encode_video(src, dir.file("78687.mkv"), test::kFfv1);
+  test::encode_video(src, dir.file("42326.mkv"), test::kFfv1);
+  test::write_bytes(dir.file("labels.json"),
+                    R"({"Pushing something from left to right": "0", "Putting something on a surface": "1",
+                        "Pushing something from right to left": "2"})");
+  test::write_bytes(dir.file("train.json"),
+                    R"([{"id": "78687", "template": "Pushing [something] from right to left", "placeholders": ["a box"]},
+                        {"id": "42326", "template": "Putting [something] on a surface", "placeholders": ["a cup"]}])");
+  Ssv2Options o;
+  o.labels = dir.file("labels.json");
+  o.annotations = dir.file("train.json");
+  o.extension = ".mkv";
+  auto ds = load_ssv2_dataset(o, eval_options(dir.path()));
+  REQUIRE(ds->size() == 2);
+  REQUIRE(ds->num_classes() == 3);
+  REQUIRE(ds->class_names()[2] == "Pushing something from right to left");
+  REQUIRE(ds->item_labels(0) == std::vector<int>{2});
+  REQUIRE(ds->item_labels(1) == std::vector<int>{1});
+  REQUIRE(ds->item_name(0) == dir.file("78687.mkv"));
+  // Flipping swaps the left/right pair and keeps the rest.
+  REQUIRE(ds->clip_options().flip_label_map == std::vector<int>{2, 1, 0});
+  o.flip_label_pairs = false;
+  REQUIRE(load_ssv2_dataset(o, eval_options(dir.path()))->clip_options().flip_label_map.empty());
+  // A missing video names the annotation file and entry.
+  test::write_bytes(dir.file("val.json"), R"([{"id": "1", "template": "Putting [something] on a surface"}])");
+  o.annotations = dir.file("val.json");
+  REQUIRE_THROWS_WITH(load_ssv2_dataset(o, eval_options(dir.path())),
+                      Catch::Contains("val.json: entry 0") && Catch::Contains("1.mkv"));
+}
+
+TEST_CASE("ssv2 flip map: pairs differ only by left to right / right to left", "[data][dataset]") {
+  const std::vector<std::string> names = {"Moving something from left to right", "Dropping something",
+                                          "Moving something from right to left", "Turning something left to right",
+                                          "Pulling something from right to left"};
+  // 3 has no "right to left" partner, 4 has no "left to right" partner: both stay.
+  REQUIRE(ssv2_flip_label_map(names) == std::vector<int>{2, 1, 0, 3, 4});
+}
