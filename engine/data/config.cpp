@@ -4,6 +4,7 @@
 #include <set>
 #include <vector>
 
+#include "engine/data/rawframe_dataset.h"
 #include "engine/data/synthetic.h"
 #include "engine/data/video_dataset.h"
 #include "engine/error.h"
@@ -177,7 +178,7 @@ json clip_options_to_json(const ClipOptions& o) {
 DatasetPair make_datasets(const json& data, const std::string& context) {
   ASN_CHECK(data.is_object() && data.contains("type"),
             "{}: needs a \"type\" (synthetic, list, "
-            "kinetics, charades, ssv2), got {}",
+            "kinetics, charades, ssv2, rawframes), got {}",
             context, data.dump());
   ASN_CHECK(data.at("type").is_string(), "{}: key 'type' must be a string", context);
   const std::string type = data.at("type").get<std::string>();
@@ -205,9 +206,35 @@ DatasetPair make_datasets(const json& data, const std::string& context) {
     keys.insert(keys.end(), {"num_classes", "extension"});
   } else if (type == "ssv2") {
     keys.insert(keys.end(), {"labels", "extension", "flip_label_pairs"});
+  } else if (type == "rawframes") {
+    keys = {"type", "clip", "root", "train", "val", "decode_threads", "strict_decoding", "filename_template",
+            "start_index", "with_offset", "multilabel", "num_classes"};
   } else {
-    ASN_THROW(ValueError, "{}: unknown type '{}' (synthetic, list, kinetics, charades, ssv2)", context,
-              type);
+    ASN_THROW(ValueError, "{}: unknown type '{}' (synthetic, list, kinetics, charades, ssv2, rawframes)",
+              context, type);
+  }
+  if (type == "rawframes") {
+    const Fields f(data, context, keys);
+    RawFrameOptions ro;
+    ro.root = f.string("root", "");
+    ro.clip = clip_options_from_json(clip_json, ClipOptions{}, context + ".clip");
+    ro.reader.threads = f.integer("decode_threads", ro.reader.threads);
+    ro.reader.strict = f.boolean("strict_decoding", ro.reader.strict);
+    ro.filename_template = f.string("filename_template", ro.filename_template);
+    ro.start_index = f.integer64("start_index", ro.start_index);
+    ro.with_offset = f.boolean("with_offset", ro.with_offset);
+    ro.multilabel = f.boolean("multilabel", ro.multilabel);
+    ro.num_classes = f.integer("num_classes", 0);
+    ro.list = f.required_string("train");
+    auto tr = std::make_shared<RawFrameDataset>(ro);
+    out.train = tr;
+    const std::string val = f.string("val", "");
+    if (!val.empty()) {
+      ro.list = val;
+      if (ro.num_classes == 0) ro.num_classes = tr->num_classes();
+      out.val = std::make_shared<RawFrameDataset>(ro);
+    }
+    return out;
   }
   const Fields f(data, context, keys);
   VideoDatasetOptions vo;

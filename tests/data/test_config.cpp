@@ -2,6 +2,8 @@
 // datasets of every type, and errors naming the key path.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "engine/data/config.h"
 #include "engine/data/synthetic.h"
 #include "engine/error.h"
@@ -132,4 +134,25 @@ TEST_CASE("config: a Something-Something V2 dataset from JSON", "[data][config][
   REQUIRE(make_datasets(cfg).train->clip_options().flip_label_map.empty());
   cfg.erase("labels");
   REQUIRE_THROWS_WITH(make_datasets(cfg), Catch::Contains("missing required key 'labels'"));
+}
+
+TEST_CASE("config: a rawframes dataset from JSON", "[data][config][ffmpeg]") {
+  test::TempDir dir;
+  for (const char* v : {"a", "b"}) {
+    std::filesystem::create_directories(dir.file(v));
+    test::encode_video(test::pattern_frames(6, 16, 16), dir.file(std::string(v) + "/img_%05d.jpg"),
+                       "-c:v mjpeg -q:v 2 -start_number 1");
+  }
+  test::write_bytes(dir.file("train.txt"), "a 6 3\n");
+  test::write_bytes(dir.file("val.txt"), "b 6 1\n");
+  json cfg = {{"type", "rawframes"}, {"root", dir.path()}, {"train", dir.file("train.txt")},
+              {"val", dir.file("val.txt")}, {"clip", {{"num_frames", 2}, {"height", 16}, {"width", 16}}}};
+  DatasetPair d = make_datasets(cfg);  // the default template img_{:05}.jpg, frames from 1
+  REQUIRE(d.train->num_classes() == 4);
+  REQUIRE(d.val->num_classes() == 4);  // the validation set shares the training set's classes
+  SampleRequest r{Mode::kEval, Generator(0), 0};
+  REQUIRE(d.val->get(0, r).clip.shape() == Shape{2, 16, 16, 3});
+  REQUIRE(d.val->get(0, r).label == 1);
+  cfg["missing_videos"] = "skip";
+  REQUIRE_THROWS_WITH(make_datasets(cfg), Catch::Contains("unknown key 'missing_videos'"));
 }
