@@ -2,8 +2,18 @@
 #include "engine/runtime_flags.h"
 
 #include <atomic>
+#include <cstdlib>
+#include <string>
 
 namespace asn {
+
+bool env_switch(const char* name, bool default_on) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return default_on;
+  const std::string s = v;
+  return !(s == "0" || s == "off" || s == "false" || s == "no");
+}
+
 
 namespace {
 std::atomic<bool> g_deterministic{false};

@@ -14,4 +14,9 @@ void set_deterministic(bool on);
 bool allow_tf32();
 void set_allow_tf32(bool on);
 
+// An on/off switch from the environment, read once per call site by the caller: unset means
+// `default_on`; "0", "off", "false" or "no" mean off, anything else on. Used by kernels written
+// without a GPU to offer a way back to the variant they replaced (scripts/gpu-variants.sh).
+bool env_switch(const char* name, bool default_on);
+
 }  // namespace asn

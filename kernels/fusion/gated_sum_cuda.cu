@@ -33,6 +33,7 @@
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_runtime.h"
+#include "engine/runtime_flags.h"
 #include "engine/tensor.h"
 #include "kernels/common/cuda_utils.cuh"
 #include "kernels/fusion/gated_sum.h"
@@ -469,10 +470,7 @@ bool all_identity(const GatedSumGeometry& g) {
 // ASN_GATED_SUM_IDENTITY_KERNEL=0 sends identity-only calls through the general kernel (kept for
 // comparison: the identity kernel was written in a session without a GPU).
 bool identity_kernel_enabled() {
-  static const bool enabled = [] {
-    const char* v = std::getenv("ASN_GATED_SUM_IDENTITY_KERNEL");
-    return v == nullptr || std::string(v) != "0";
-  }();
+  static const bool enabled = env_switch("ASN_GATED_SUM_IDENTITY_KERNEL", true);
   return enabled;
 }
 

@@ -41,6 +41,7 @@
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_runtime.h"
+#include "engine/runtime_flags.h"
 #include "engine/tensor.h"
 #include "kernels/common/cuda_utils.cuh"
 #include "kernels/repflow/tvl1_flow.h"
@@ -662,10 +663,7 @@ void launch_forward(const T* pre, const T* in, T* out, const Coeffs<T>& co, cons
 // ASN_REPFLOW_BAND_SPECIALIZED=0 keeps every plane on the generic band kernel (for comparison:
 // the 224 x 224 specialisation was written in a session without a GPU).
 bool band_specialization_enabled() {
-  static const bool enabled = [] {
-    const char* v = std::getenv("ASN_REPFLOW_BAND_SPECIALIZED");
-    return v == nullptr || std::string(v) != "0";
-  }();
+  static const bool enabled = env_switch("ASN_REPFLOW_BAND_SPECIALIZED", true);
   return enabled;
 }
 

@@ -34,6 +34,17 @@ json small_config(const std::string& out) {
   return resolve_config(user);
 }
 
+// XORs `mask` into the byte `from_end` bytes before the end of `path` (damage after writing).
+void flip_bits(const std::string& path, int from_end, char mask) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(-from_end, std::ios::end);
+  char c = 0;
+  f.get(c);
+  f.seekp(-from_end, std::ios::end);
+  f.put(static_cast<char>(c ^ mask));
+  REQUIRE(f.good());
+}
+
 std::vector<float> flat_values(Trainer& t) { return t.network().parameters().values().to_vector<float>(); }
 std::vector<float> flat_buffers(Trainer& t) { return t.network().parameters().buffers().to_vector<float>(); }
 
@@ -214,15 +225,7 @@ TEST_CASE("trainer: resuming a folder skips a damaged newest checkpoint; a damag
   REQUIRE(all.size() >= 2);
   const std::string newest = all.back();
   REQUIRE(newest.find("ckpt-00000006") != std::string::npos);
-  // Damage one byte near the end of the newest file (inside the last tensor's data).
-  {
-    std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(-3, std::ios::end);
-    char c = 0;
-    f.get(c);
-    f.seekp(-3, std::ios::end);
-    f.put(static_cast<char>(c ^ 0x10));
-  }
+  flip_bits(newest, 3, 0x10);  // one byte inside the last tensor's data
   REQUIRE_THROWS_WITH(Trainer(cfg, "", newest), Catch::Contains("ckpt-00000006") && Catch::Contains("damaged"));
   {
     Trainer t(cfg, "", dir);  // falls back to step 3
@@ -230,14 +233,7 @@ TEST_CASE("trainer: resuming a folder skips a damaged newest checkpoint; a damag
     REQUIRE(t.run().exit_code == 0);
   }
   // Every checkpoint damaged: a clear error listing them.
-  for (const std::string& p : CheckpointManager::list(dir)) {
-    std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(-1, std::ios::end);
-    char c = 0;
-    f.get(c);
-    f.seekp(-1, std::ios::end);
-    f.put(static_cast<char>(c ^ 0x01));
-  }
+  for (const std::string& p : CheckpointManager::list(dir)) flip_bits(p, 1, 0x01);
   REQUIRE_THROWS_WITH(Trainer(cfg, "", dir), Catch::Contains("holds no intact checkpoint") && Catch::Contains("damaged"));
   fs::remove_all(dir);
 }
