@@ -1,10 +1,16 @@
 // Checkpoints (see checkpoint.h).
 #include "apps/trainer/checkpoint.h"
 
+#include <signal.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "engine/io/safetensors.h"
+#include "engine/log.h"
 
 namespace asn::train {
 
@@ -153,6 +159,29 @@ CheckpointManager::CheckpointManager(std::string dir, int keep_last, bool keep_b
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) ASN_THROW(IoError, "cannot create checkpoint folder '{}': {}", dir_, ec.message());
+  for (const std::string& name : remove_stale_temporaries(dir_))
+    ASN_LOG_WARN("{}: removed '{}', left by a checkpoint write that was killed", dir_, name);
+}
+
+std::vector<std::string> CheckpointManager::remove_stale_temporaries(const std::string& dir) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return removed;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const size_t at = name.rfind(".safetensors.tmp.");
+    if (at == std::string::npos) continue;
+    const std::string pid_text = name.substr(at + std::strlen(".safetensors.tmp."));
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long long pid = std::stoll(pid_text);
+    // Still written by a live process (this one, or another run on the same folder): keep it.
+    if (pid > 0 && pid <= std::numeric_limits<pid_t>::max() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM))
+      continue;
+    std::error_code rm;
+    if (fs::remove(e.path(), rm)) removed.push_back(name);
+  }
+  std::sort(removed.begin(), removed.end());
+  return removed;
 }
 
 std::vector<std::string> CheckpointManager::list(const std::string& dir) {

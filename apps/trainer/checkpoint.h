@@ -65,6 +65,10 @@ class CheckpointManager {
   std::string save_best(const ag::Parameters& params, const ag::Optimizer* optimizer, const TrainingState& state,
                         const nlohmann::json& config, const nlohmann::json& structure,
                         const nlohmann::json& clip = nlohmann::json::object(), const ag::Ema* ema = nullptr);
+  // Deletes the temporaries a killed writer left in `dir` ("<file>.safetensors.tmp.<pid>", see
+  // io::write_file_atomic) whose process no longer runs; returns their names. Called when a
+  // manager opens its folder.
+  static std::vector<std::string> remove_stale_temporaries(const std::string& dir);
   // The newest step checkpoint of `dir`, or "" when there is none.
   static std::string latest(const std::string& dir);
   // The newest step checkpoint of `dir` that reads back intact (structure and per-tensor

@@ -3,7 +3,11 @@
 // bytes detected; the hardware and portable CRC agree).
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <unistd.h>
 #include <cstring>
@@ -158,4 +162,44 @@ TEST_CASE("crc32c: the hardware and the portable implementation agree", "[engine
       REQUIRE(crc32c(bytes + offset, len) == crc32c_portable(bytes + offset, len));
     }
   }
+}
+
+TEST_CASE("safetensors: a writer killed at random moments never leaves a damaged file under the name",
+          "[engine][io][errors]") {
+  // Two versions of a 24 MiB checkpoint-like file, rewritten in a loop by a child process that is
+  // SIGKILLed after a random delay (before, during or between writes). Afterwards the target always
+  // loads intact (checksums included) as one of the two versions; only temporaries may be left
+  // besides it.
+  const std::string dir = tmp_path("crash");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/ckpt.safetensors";
+  std::vector<std::pair<std::string, Tensor>> versions[2];
+  for (int v = 0; v < 2; ++v)
+    versions[v] = {{"w", Tensor::full(Shape{3 << 20}, v + 1.0, DType::f32)},
+                   {"b", Tensor::full(Shape{3 << 20}, v + 10.0, DType::f32)}};
+  uint64_t state = 12345;
+  auto next = [&] { state = state * 6364136223846793005ull + 1442695040888963407ull; return state >> 33; };
+  save_safetensors(path, versions[0], {{"version", "0"}});
+  for (int trial = 0; trial < 12; ++trial) {
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      for (int k = 0;; ++k) save_safetensors(path, versions[k % 2], {{"version", std::to_string(k % 2)}});
+    }
+    ::usleep(static_cast<useconds_t>(1000 + next() % 150000));
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+    SafetensorsFile f = load_safetensors(path);  // throws if damaged
+    const int v = std::stoi(f.metadata.at("version"));
+    REQUIRE(f.get("w").to_vector<float>()[12345] == static_cast<float>(v + 1));
+    REQUIRE(f.get("b").to_vector<float>()[(3 << 20) - 1] == static_cast<float>(v + 10));
+  }
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    REQUIRE((name == "ckpt.safetensors" || name.rfind("ckpt.safetensors.tmp.", 0) == 0));
+  }
+  std::filesystem::remove_all(dir);
 }

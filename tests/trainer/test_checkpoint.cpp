@@ -1,6 +1,7 @@
 // Checkpoints: exact round trip of parameters, buffers, optimizer state and training position;
 // keep-last pruning; clear errors for truncated, corrupt and mismatched files.
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -115,5 +116,21 @@ TEST_CASE("checkpoint: truncated, corrupt and mismatched files give clear errors
   // Asking for optimizer state that was not saved.
   ag::Sgd opt(b.ps, ag::SgdOptions{});
   REQUIRE_THROWS_WITH(load_checkpoint(path, b.ps, &opt), Catch::Contains("metadata 'optimizer' is missing"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("checkpoint: a manager removes temporaries of killed writers, not live ones", "[trainer][checkpoint]") {
+  const std::string dir = "/tmp/asn_ckpt_stale";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string dead = dir + "/ckpt-00000004.safetensors.tmp.2147483000";  // no such process
+  const std::string live = dir + "/ckpt-00000005.safetensors.tmp." + std::to_string(::getpid());
+  const std::string other = dir + "/notes.tmp.1";
+  for (const std::string& p : {dead, live, other}) std::ofstream(p) << "partial";
+  CheckpointManager m(dir, 2, false);
+  REQUIRE_FALSE(fs::exists(dead));
+  REQUIRE(fs::exists(live));
+  REQUIRE(fs::exists(other));
+  REQUIRE(CheckpointManager::remove_stale_temporaries(dir).empty());
   fs::remove_all(dir);
 }
