@@ -113,6 +113,13 @@ std::vector<Case> cases() {
                 {true},
                 {},
                 1});
+  cs.push_back({"identity, 1x1 frames of C = 1 (one vector spans four frames), gated",
+                {Shape{2, 4, 1, 1, 1}, Shape{2, 4, 1, 1, 1}},
+                1,
+                1,
+                {true, true},
+                {},
+                2});
   cs.push_back({"identity, C = 12, misaligned buffers (scalar path)",
                 {Shape{1, 2, 5, 5, 12}, Shape{1, 2, 5, 5, 12}},
                 5,
