@@ -34,7 +34,8 @@ std::vector<Variable> record(const char* op, const std::vector<Variable>& inputs
     TapeNode node;
     node.op = op;
     node.inputs.reserve(inputs.size());
-    for (const Variable& v : inputs) node.inputs.push_back(v.slot());
+    // An undefined input (an absent optional operand) gets a slot that never needs a gradient.
+    for (const Variable& v : inputs) node.inputs.push_back(v.defined() ? v.slot() : std::make_shared<GradSlot>());
     node.outputs.reserve(outs.size());
     for (const Variable& v : outs) node.outputs.push_back(v.slot());
     node.backward = std::move(backward);

@@ -115,6 +115,20 @@ TEST_CASE("tape: nodes keep no values alive, only what backward functions saved"
   REQUIRE(x.grad().to_vector<double>() == std::vector<double>{16, -32, 48});
 }
 
+TEST_CASE("tape: an undefined (absent optional) input is recorded and never gets a gradient", "[autograd]") {
+  tape().clear();
+  Variable x(Tensor::from_vector<double>(Shape{2}, {1, 2}), true, "x");
+  Variable none;
+  Variable y = record1("test_optional", {x, none}, x.value().clone(),
+                       [](const std::vector<Tensor>& g, const std::vector<bool>& needs) {
+                         REQUIRE(needs.size() == 2);
+                         REQUIRE_FALSE(needs[1]);
+                         return std::vector<Tensor>{g[0], Tensor()};
+                       });
+  backward(y);
+  REQUIRE(x.grad().to_vector<double>() == std::vector<double>{1, 1});
+}
+
 TEST_CASE("tape: no-grad guard records nothing", "[autograd]") {
   tape().clear();
   Variable x(Tensor::from_vector<double>(Shape{2}, {1, 2}), true);
