@@ -105,6 +105,7 @@ RawFrameDataset::RawFrameDataset(RawFrameOptions options) : options_(std::move(o
                                                                   items_[0].dir, items_.size() - 1)));
   }
   num_classes_ = options_.num_classes > 0 ? options_.num_classes : largest + 1;
+  sizes_.assign(items_.size(), {0, 0});
   for (const RawFrameItem& it : items_)
     for (int l : it.labels)
       ASN_CHECK(l < num_classes_, "{}: label {} is not below num_classes {}", it.source, l, num_classes_);
@@ -138,16 +139,32 @@ Tensor RawFrameDataset::read_frame(int64_t index, int64_t i) const {
   return reader.read_frames({0});
 }
 
+std::pair<int, int> RawFrameDataset::cached_size(int64_t index) const {
+  std::lock_guard<std::mutex> lock(size_mutex_);
+  return sizes_[static_cast<size_t>(index)];
+}
+
+void RawFrameDataset::cache_size(int64_t index, int height, int width) const {
+  std::lock_guard<std::mutex> lock(size_mutex_);
+  sizes_[static_cast<size_t>(index)] = {height, width};
+}
+
 Sample RawFrameDataset::get(int64_t index, SampleRequest& request) const {
   const RawFrameItem& it = item(index);
   const ClipOptions& o = options_.clip;
-  // The first frame gives the video's size (every frame must share it).
-  const Tensor first = read_frame(index, 0);
-  const int H = static_cast<int>(first.dim(1)), W = static_cast<int>(first.dim(2));
+  // The video's size (every frame must share it): frame 0's, decoded once per item.
+  std::map<int64_t, Tensor> decoded;
+  auto [H, W] = cached_size(index);
+  if (H == 0) {
+    const Tensor first = read_frame(index, 0);
+    H = static_cast<int>(first.dim(1));
+    W = static_cast<int>(first.dim(2));
+    decoded.emplace(0, first);
+    cache_size(index, H, W);
+  }
   const ClipPlan plan = plan_clip(it.total_frames, H, W, o, request, it.dir);
   Tensor frames = Tensor::empty(Shape{static_cast<int64_t>(plan.frames.size()), H, W, 3}, DType::u8);
   const int64_t frame_bytes = static_cast<int64_t>(H) * W * 3;
-  std::map<int64_t, Tensor> decoded{{0, first}};
   for (size_t t = 0; t < plan.frames.size(); ++t) {
     const int64_t f = plan.frames[t];
     auto found = decoded.find(f);

@@ -16,7 +16,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/data/dataset.h"
@@ -70,9 +72,16 @@ class RawFrameDataset : public Dataset {
   // One frame as (1, H, W, 3) u8.
   Tensor read_frame(int64_t index, int64_t i) const;
 
+  // The frame size of each item, learned from its first get() (0 x 0 until then), so later
+  // samples decode only the frames they use.
+  std::pair<int, int> cached_size(int64_t index) const;
+  void cache_size(int64_t index, int height, int width) const;
+
   RawFrameOptions options_;
   std::vector<RawFrameItem> items_;
   int num_classes_ = 0;
+  mutable std::mutex size_mutex_;
+  mutable std::vector<std::pair<int, int>> sizes_;
 };
 
 }  // namespace asn::data
