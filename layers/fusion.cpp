@@ -89,20 +89,12 @@ ag::Variable Fusion::forward(const std::vector<ag::Variable>& inputs, const std:
   if (spec_.attention == AttentionMode::Peer) peer_vectors = peers_.forward(peer_streams);
   if (n == 1) return attention_.empty() ? inputs[0] : attention_[0].forward(inputs[0], peer_vectors);
 
-  int64_t Hs = inputs[0].shape()[2], Ws = inputs[0].shape()[3];
-  for (const auto& x : inputs) {
-    Hs = std::min(Hs, x.shape()[2]);
-    Ws = std::min(Ws, x.shape()[3]);
-  }
+  std::vector<Shape> shapes;
+  for (const auto& x : inputs) shapes.push_back(x.shape());
+  const auto [Hs, Ws] = target_size(shapes);
   const ag::Variable w = ag::sigmoid(logits_);  // (n,)
   std::vector<std::vector<int64_t>> members(group_channels_.size());  // input indices per group
   for (size_t j = 0; j < n; ++j) {
-    const Shape& s = inputs[j].shape();
-    const kernels::GatedSumInput rz = kernels::gated_sum_resize(s[2], s[3], Hs, Ws);
-    const int64_t ho = (s[2] + rz.r - 1) / rz.r, wo = (s[3] + rz.r - 1) / rz.r;
-    ASN_CHECK_SHAPE(ho == Hs && wo == Ws,
-                    "fusion of {}: input {} of spatial size {}x{} resized by {} gives {}x{}, not the smallest "
-                    "input size {}x{}", name_, j, s[2], s[3], rz.r, ho, wo, Hs, Ws);
     const size_t g = static_cast<size_t>(
         std::find(group_channels_.begin(), group_channels_.end(), spec_.inputs[j].channels) - group_channels_.begin());
     members[g].push_back(static_cast<int64_t>(j));
@@ -135,13 +127,27 @@ ag::Variable Fusion::forward(const std::vector<ag::Variable>& inputs, const std:
   return parts.size() == 1 ? parts[0] : ag::add_n(parts);
 }
 
-Shape Fusion::output_shape(const std::vector<Shape>& inputs) const {
-  if (inputs.size() == 1) return inputs[0];
+std::pair<int64_t, int64_t> Fusion::target_size(const std::vector<Shape>& inputs) const {
   int64_t Hs = inputs[0][2], Ws = inputs[0][3];
   for (const auto& s : inputs) {
     Hs = std::min(Hs, s[2]);
     Ws = std::min(Ws, s[3]);
   }
+  for (size_t j = 0; j < inputs.size(); ++j) {
+    const Shape& s = inputs[j];
+    const kernels::GatedSumInput rz = kernels::gated_sum_resize(s[2], s[3], Hs, Ws);
+    const int64_t ho = (s[2] + rz.r - 1) / rz.r, wo = (s[3] + rz.r - 1) / rz.r;
+    ASN_CHECK_SHAPE(ho == Hs && wo == Ws,
+                    "fusion of {}: input {} of spatial size {}x{} resized by {} gives {}x{}, not the smallest "
+                    "input size {}x{} (the reference's resize rule; choose another input size)",
+                    name_, j, s[2], s[3], rz.r, ho, wo, Hs, Ws);
+  }
+  return {Hs, Ws};
+}
+
+Shape Fusion::output_shape(const std::vector<Shape>& inputs) const {
+  if (inputs.size() == 1) return inputs[0];
+  const auto [Hs, Ws] = target_size(inputs);
   return Shape{inputs[0][0], inputs[0][1], Hs, Ws, out_channels_};
 }
 

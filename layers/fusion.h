@@ -18,6 +18,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "layers/attention.h"
@@ -60,6 +61,9 @@ class Fusion {
   const ag::Variable& edge_logits() const { return logits_; }
 
  private:
+  // The common spatial size (Hs, Ws) = the smallest input size, after checking that the reference's
+  // resize of every input gives exactly it; throws ShapeError naming the node and the input.
+  std::pair<int64_t, int64_t> target_size(const std::vector<Shape>& inputs) const;
   std::string name_;
   FusionSpec spec_;
   int64_t out_channels_ = 0;

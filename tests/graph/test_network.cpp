@@ -196,3 +196,13 @@ TEST_CASE("network: fixed edge weights never change, learned ones train", "[grap
     }
   }
 }
+
+TEST_CASE("network: an input size the fusion resize rule cannot serve fails at construction", "[graph][network][errors]") {
+  // 40x40 gives a 10x10 input resized by (10 + 1) / 3 = 3 to 4x4 in node 6, not the 3x3 target.
+  const Structure s = load_structure(path_of("tiny_assemblenet_plus_lite.json"));
+  REQUIRE_THROWS_AS(Network(s, InputSpec{4, 40, 40}), ShapeError);
+  REQUIRE_THROWS_WITH(Network(s, InputSpec{4, 40, 40}),
+                      Catch::Contains("fusion of node_6") && Catch::Contains("resized by 3 gives 4x4") &&
+                          Catch::Contains("choose another input size"));
+  REQUIRE_NOTHROW(Network(s, InputSpec{4, 32, 32}));
+}
