@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "autograd/tape.h"
 #include "engine/io/safetensors.h"
@@ -132,32 +133,51 @@ int cmd_prune(const std::string& file, const std::string& weights, double thresh
 }
 
 int cmd_run(const std::string& file, const std::string& input_path, const std::string& weights, uint64_t seed,
-            const std::string& device_name, bool training_bn, const std::string& out) {
+            const std::string& device_name, bool training_bn, bool gradients, const std::string& dtype_name_,
+            const std::string& out) {
+  ASN_CHECK(dtype_name_ == "f32" || dtype_name_ == "f64", "run: --dtype must be f32 or f64, got '{}'", dtype_name_);
+  const DType dt = dtype_name_ == "f64" ? DType::f64 : DType::f32;
   const Structure s = load_structure(file);
   io::SafetensorsFile in = io::load_safetensors(input_path);
   ASN_CHECK(in.contains("rgb"), "{}: needs a tensor named 'rgb' of shape (N, T, H, W, 3)", input_path);
-  Tensor rgb = in.get("rgb").to(DType::f32);
+  Tensor rgb = in.get("rgb").to(dt);
   ASN_CHECK_SHAPE(rgb.rank() == 5 && rgb.dim(4) == 3, "{}: 'rgb' must be (N, T, H, W, 3), got {}", input_path,
                   describe(rgb));
   const Device device = Device::parse(device_name);
   Network net(s, InputSpec{rgb.dim(1), rgb.dim(2), rgb.dim(3)});
-  net.initialize(DType::f32, device, seed);
+  net.initialize(dt, device, seed);
   if (!weights.empty()) {
     LoadReport r = load_weights(net.parameters(), weights, /*strict=*/true);
     std::cout << fmt::format("loaded {} tensors from {}\n", r.loaded, weights);
   }
   NetworkInputs ni;
-  ni.rgb = ag::Variable(rgb.to(device));
+  ni.rgb = ag::Variable(rgb.to(device), /*requires_grad=*/gradients, "rgb");
   if (s.object_input) {
     ASN_CHECK(in.contains("objects"), "{}: the structure takes object input: add a tensor 'objects' (N, T, H, W, {})",
               input_path, s.num_object_classes);
-    ni.objects = ag::Variable(in.get("objects").to(DType::f32).to(device));
+    ni.objects = ag::Variable(in.get("objects").to(dt).to(device), gradients, "objects");
   }
-  ag::NoGradGuard no_grad;
+  std::unique_ptr<ag::NoGradGuard> no_grad;
+  if (!gradients) no_grad = std::make_unique<ag::NoGradGuard>();
+  ag::tape().clear();
   NetworkOutputs o = net.forward(ni, training_bn);
   std::vector<std::pair<std::string, Tensor>> ts{{"logits", o.logits.value()}};
   if (o.flow.defined()) ts.emplace_back("flow", o.flow.value());
   for (size_t i = 0; i < o.nodes.size(); ++i) ts.emplace_back(fmt::format("node_{}/output", i), o.nodes[i].value());
+  if (gradients) {
+    // d(sum(logits * logits_grad)) / d(every trainable parameter and the inputs).
+    ASN_CHECK(in.contains("logits_grad"), "{}: --gradients needs a tensor 'logits_grad' of the logits' shape {}",
+              input_path, o.logits.shape().str());
+    const Tensor seed_grad = in.get("logits_grad").to(dt);
+    ASN_CHECK_SHAPE(seed_grad.shape() == o.logits.shape(), "{}: 'logits_grad' is {} but the logits are {}",
+                    input_path, describe(seed_grad), o.logits.shape().str());
+    net.parameters().zero_grad();
+    ag::backward(o.logits, seed_grad.to(device));
+    for (const auto& e : net.parameters().entries())
+      if (e.options.trainable) ts.emplace_back("grad/" + e.name, e.var.grad());
+    ts.emplace_back("grad/rgb", ni.rgb.grad());
+    if (ni.objects.defined() && ni.objects.has_grad()) ts.emplace_back("grad/objects", ni.objects.grad());
+  }
   io::save_safetensors(out, ts, {{"structure", s.name}, {"weights", weights.empty() ? fmt::format("seed {}", seed) : weights}});
   std::cout << fmt::format("logits {}; wrote {} tensors to {}\n", o.logits.shape().str(), ts.size(), out);
   return 0;
@@ -210,6 +230,12 @@ int main(int argc, char** argv) {
   run->add_option("--seed", seed, "initialisation seed when no weights are given")->capture_default_str();
   run->add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
   run->add_flag("--batch-stats", training_bn, "normalise with batch statistics (training-mode BN)");
+  bool gradients = false;
+  std::string run_dtype = "f32";
+  run->add_option("--dtype", run_dtype, "f32, or f64 (CPU) for comparisons with a double-precision reference")
+      ->capture_default_str();
+  run->add_flag("--gradients", gradients,
+                "also backpropagate the input file's 'logits_grad' and save grad/<parameter> and grad/rgb");
   run->add_option("-o,--output", rout, "safetensors file to write")->required();
 
   try {
@@ -236,7 +262,7 @@ int main(int argc, char** argv) {
     if (*summary) return cmd_summary(sfile, input, as_json);
     if (*draw) return cmd_draw(dfile, dout, dweights, svg);
     if (*prune) return cmd_prune(pfile, pweights, threshold, top_k, pout);
-    if (*run) return cmd_run(rfile, rinput, rweights, seed, device, training_bn, rout);
+    if (*run) return cmd_run(rfile, rinput, rweights, seed, device, training_bn, gradients, run_dtype, rout);
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;

@@ -30,9 +30,12 @@ structure uses), (1) the trainable parameter count, every node's output shape, p
 multiply-accumulates against `asn-structure summary --json` at 32x224x224; (2) logits, flow and
 every node's output against `asn-structure run` with the same random weights (written by the port
 under asn's names as a safetensors file, loaded strictly by asn), BN with moving statistics and
-with batch statistics (--batch-stats), port in f64 and in f32; (3) --spatial-conv 2d against 3d.
-Exits 1 when a count differs, or a relative error (max |asn - port| / max |port|) of the logits or
-the flow exceeds --tol (1e-4), or of a node's output 10 x --tol.
+with batch statistics (--batch-stats), port in f64 and in f32; (3) the gradients of
+sum(logits * logits_grad) for every trainable parameter and for the RGB input, training-mode BN,
+asn in f64 (`asn-structure run --dtype f64 --gradients`) against PyTorch autograd of the f64 port;
+(4) --spatial-conv 2d against 3d. Exits 1 when a count differs, or a relative error
+(max |asn - port| / max |port|) of the logits or the flow exceeds --tol (1e-4), of a node's output
+10 x --tol, or of a gradient --grad-tol (1e-9).
 """
 
 import argparse
@@ -146,13 +149,37 @@ def rel_err(a, b):
     return (a - b).abs().max().item() / (scale if scale > 0 else 1.0)
 
 
-def run_asn(tool, structure, inp, weights, out, batch_stats, threads):
-    cmd = [tool, "--threads", str(threads), "run", structure, "--input-tensor", inp, "--weights", weights, "-o", out]
+def run_asn(tool, structure, inp, weights, out, batch_stats, threads, gradients=False, dtype="f32"):
+    cmd = [tool, "--threads", str(threads), "run", structure, "--input-tensor", inp, "--weights", weights, "-o", out,
+           "--dtype", dtype]
     if batch_stats:
         cmd.append("--batch-stats")
+    if gradients:
+        cmd.append("--gradients")
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+
+
+def port_gradients(net, x, ob, logits_grad):
+    """{asn name or 'rgb': gradient in asn's layout} of sum(logits * logits_grad), training-mode BN."""
+    net.eval()
+    for m in net.modules():
+        if isinstance(m, BatchNorm):
+            m.train()
+    net.zero_grad(set_to_none=True)
+    xg = x.detach().clone().requires_grad_(True)
+    logits = net(xg, ob)
+    logits.backward(logits_grad.to(logits.dtype))
+    out = {}
+    for name, t, kind in net.asn_entries():
+        if not t.requires_grad:
+            continue
+        g = t.grad if t.grad is not None else torch.zeros_like(t)
+        out[name] = g.permute(0, 2, 3, 4, 1) if kind == "conv" else g
+    out["rgb"] = xg.grad.permute(0, 2, 3, 4, 1)
+    net.eval()
+    return out
 
 
 def check_structure(path, args, tool, tmp, size=None):
@@ -203,7 +230,10 @@ def check_structure(path, args, tool, tmp, size=None):
     state = net.asn_state()
     wpath, ipath = os.path.join(tmp, base + ".weights.safetensors"), os.path.join(tmp, base + ".input.safetensors")
     save_file(dict(state), wpath)
-    save_file({"rgb": rgb.contiguous(), **({"objects": objects.contiguous()} if objects is not None else {})}, ipath)
+    # d(sum(logits * logits_grad)) is backpropagated in the batch-statistics run (training mode).
+    logits_grad = torch.randn(n_, s.num_classes, generator=gen)
+    save_file({"rgb": rgb.contiguous(), "logits_grad": logits_grad,
+               **({"objects": objects.contiguous()} if objects is not None else {})}, ipath)
     # The port reads the weights back as rounded to f32, exactly what asn loads.
     net.load_asn_state({k: v.double() for k, v in load_file(wpath).items()})
     net32 = AssembleNet(s, t, h, w)
@@ -244,7 +274,28 @@ def check_structure(path, args, tool, tmp, size=None):
               f"{e32['worst node']:.2e} (node {e32['worst node index']}); logits scale "
               f"{ref['logits'].abs().max().item():.3g} -> {'ok' if passed else 'MISMATCH (tol %.0e)' % tol}")
 
-    # 3. The conv2d-over-frames path of the benchmark computes the same as conv3d.
+    # 3. Backward, in double precision on both sides (asn-structure run --dtype f64 --gradients):
+    # the gradient of sum(logits * logits_grad) for every trainable parameter and for the RGB input
+    # (through the flow stem's backward too), training-mode BN, against PyTorch autograd of the
+    # port. In f32 these gradients are ill-conditioned at small inputs (BN over a few values deep in
+    # the network: the port's own f32 and f64 gradients differ by up to ~1e-1 there), so only f64
+    # says whether the backward is right.
+    if not args.no_gradients:
+        opath = os.path.join(tmp, f"{base}.grad64.out.safetensors")
+        run_asn(tool, path, ipath, wpath, opath, True, args.threads, gradients=True, dtype="f64")
+        ref = load_file(opath)
+        g = port_gradients(net, x, ob, logits_grad)
+        errs = {name: rel_err(ref["grad/" + name], v) for name, v in g.items()}
+        worst = max(errs, key=errs.get)
+        grad_ok = errs[worst] <= args.grad_tol
+        ok = ok and grad_ok
+        report["gradients_f64"] = {"worst": worst, "worst_rel_err": errs[worst], "rgb": errs["rgb"],
+                                   "tensors": len(errs)}
+        print(f"{base}: gradients f64 N,T,H,W = {n_},{t},{h},{w}: {len(errs)} tensors, worst rel. error "
+              f"{errs[worst]:.2e} ({worst}), rgb {errs['rgb']:.2e} -> "
+              f"{'ok' if grad_ok else 'MISMATCH (tol %.0e)' % args.grad_tol}")
+
+    # 4. The conv2d-over-frames path of the benchmark computes the same as conv3d.
     Conv.spatial_as_2d = True
     try:
         with torch.no_grad():
@@ -497,6 +548,9 @@ def main():
                     help="--check: relative tolerance of the logits and the flow (node outputs: 10x)")
     ap.add_argument("--extra-size", default="", help="--check: a second summary size, e.g. 32x256x256")
     ap.add_argument("--seed", type=int, default=3, help="--check: weights and inputs seed")
+    ap.add_argument("--grad-tol", type=float, default=1e-9,
+                    help="--check: max |asn - port| / max |port| for each gradient tensor (both in f64)")
+    ap.add_argument("--no-gradients", action="store_true", help="--check: skip the gradient comparison")
     ap.add_argument("--no-variants", action="store_true",
                     help="--check: only the files in structures/, not the tiny variants with other options")
     ap.add_argument("--summary", default="", help="print the port's per-node summary of this structure file")

@@ -100,3 +100,47 @@ TEST_CASE("asn-structure: prune round trip from learned weights, then run", "[ap
   REQUIRE_THAT(wout, Catch::Contains("weights do not match the model") && Catch::Contains("missing"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("asn-structure: run --gradients writes every parameter's and the input's gradient", "[apps][structure]") {
+  const std::string dir = "/tmp/asn_run_grads";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const graph::Structure s = graph::load_structure(structure("tiny_assemblenet.json"));
+  const Tensor seed = test::random_uniform(Shape{2, s.num_classes}, 5, -1, 1, DType::f32);
+  io::save_safetensors(dir + "/input.safetensors",
+                       {{"rgb", test::random_uniform(Shape{2, 2, 16, 16, 3}, 4, 0, 1, DType::f32)}, {"logits_grad", seed}});
+  auto [rc, out] = run(tool() + " run " + structure("tiny_assemblenet.json") + " --input-tensor " + dir +
+                       "/input.safetensors --batch-stats --gradients -o " + dir + "/out.safetensors");
+  INFO(out);
+  REQUIRE(rc == 0);
+  io::SafetensorsFile o = io::load_safetensors(dir + "/out.safetensors");
+  graph::Network net(s, graph::InputSpec{2, 16, 16});
+  int grads = 0;
+  for (const auto& e : net.parameters().entries()) {
+    if (!e.options.trainable) continue;
+    REQUIRE(o.get("grad/" + e.name).shape() == e.var.shape());
+    ++grads;
+  }
+  REQUIRE(grads > 10);
+  REQUIRE(o.get("grad/rgb").shape() == Shape{2, 2, 16, 16, 3});
+  // d(sum(logits * g)) / d(head bias) = sum over the batch of g: exact.
+  const std::vector<float> db = o.get("grad/head/dense/bias").to_vector<float>(), g = seed.to_vector<float>();
+  for (int64_t k = 0; k < s.num_classes; ++k) REQUIRE(db[static_cast<size_t>(k)] == Approx(g[k] + g[s.num_classes + k]).margin(1e-6));
+  // In double precision (for comparisons with a double-precision reference) everything is f64.
+  auto [rc64, out64] = run(tool() + " run " + structure("tiny_assemblenet.json") + " --input-tensor " + dir +
+                           "/input.safetensors --batch-stats --gradients --dtype f64 -o " + dir + "/out64.safetensors");
+  INFO(out64);
+  REQUIRE(rc64 == 0);
+  io::SafetensorsFile o64 = io::load_safetensors(dir + "/out64.safetensors");
+  REQUIRE(o64.get("logits").dtype() == DType::f64);
+  REQUIRE(o64.get("grad/rgb").dtype() == DType::f64);
+  const std::vector<double> l32 = o.get("logits").to_vector<double>(), l64 = o64.get("logits").to_vector<double>();
+  for (size_t i = 0; i < l32.size(); ++i) REQUIRE(l32[i] == Approx(l64[i]).margin(1e-4));
+  // Without logits_grad, --gradients is a clear error.
+  io::save_safetensors(dir + "/plain.safetensors", {{"rgb", test::random_uniform(Shape{2, 2, 16, 16, 3}, 4, 0, 1, DType::f32)}});
+  auto [ec, eout] = run(tool() + " run " + structure("tiny_assemblenet.json") + " --input-tensor " + dir +
+                        "/plain.safetensors --gradients -o " + dir + "/o2.safetensors");
+  REQUIRE(ec == 2);
+  REQUIRE_THAT(eout, Catch::Contains("--gradients needs a tensor 'logits_grad'"));
+  fs::remove_all(dir);
+}
