@@ -31,7 +31,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import re
 import socket
 import statistics
@@ -41,6 +40,7 @@ import warnings
 
 import torch
 import torch.nn.functional as F
+from bench_common import cpu_model  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHAPES_DIR = os.path.join(HERE, "..", "shapes")
@@ -283,15 +283,6 @@ def best_layout(group, impl):
 
 # ------------------------------------------------------------------------------------------------
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def time_it(fn, warmup, repeats, clock):

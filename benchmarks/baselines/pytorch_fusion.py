@@ -26,7 +26,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import re
 import socket
 import statistics
@@ -35,6 +34,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from bench_common import cpu_model  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHAPES = os.path.join(HERE, "..", "shapes", "fusion.json")
@@ -133,15 +133,6 @@ class Case:
         return flops, nbytes
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def time_it(fn, warmup, repeats, sync):

@@ -44,7 +44,6 @@ import datetime
 import json
 import math
 import os
-import platform
 import re
 import socket
 import statistics
@@ -59,6 +58,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+from bench_common import cpu_model  # noqa: E402
 from pytorch_asn_port import (AssembleNet, BatchNorm, ConnectionAttention, Conv, Dense,  # noqa: E402
                               Fusion, Structure, meta_summary, to_cl)
 
@@ -355,15 +355,6 @@ def cmd_check(args):
 # --------------------------------------------------------------------------------------------
 # Training-step benchmark (benchmarks/shapes/models.json).
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def read_status_mib(key):
