@@ -38,6 +38,16 @@ int64_t meta_int(const io::SafetensorsFile& f, const std::string& key) {
   }
 }
 
+// Copies the checkpoint's tensor `key` into `dst` (a parameter or a view of one); it must be there
+// with dst's shape and dtype. `what` names it in messages ("tensor", "averaged weight").
+void copy_tensor(const io::SafetensorsFile& f, const std::string& key, Tensor dst, const char* what) {
+  if (!f.contains(key)) ASN_THROW(IoError, "{}: checkpoint has no {} '{}' (a different model?)", f.source, what, key);
+  const Tensor& src = f.get(key);
+  ASN_CHECK_SHAPE(src.shape() == dst.shape() && src.dtype() == dst.dtype(),
+                  "{}: '{}' is {} in the checkpoint but {} in the model", f.source, key, describe(src), describe(dst));
+  dst.copy_from(src);
+}
+
 CheckpointInfo info_of(const io::SafetensorsFile& f) {
   if (meta(f, "format") != kFormat)
     ASN_THROW(IoError, "{}: unsupported checkpoint format '{}' (expected {})", f.source, meta(f, "format"), kFormat);
@@ -95,15 +105,7 @@ CheckpointInfo load_checkpoint(const std::string& path, ag::Parameters& params, 
                                ag::Ema* ema) {
   io::SafetensorsFile f = io::load_safetensors(path);
   CheckpointInfo info = info_of(f);
-  for (const auto& e : params.entries()) {
-    if (!f.contains(e.name)) ASN_THROW(IoError, "{}: checkpoint has no tensor '{}' (a different model?)", path, e.name);
-    const Tensor& src = f.get(e.name);
-    ASN_CHECK_SHAPE(src.shape() == e.var.shape() && src.dtype() == e.var.dtype(),
-                    "{}: '{}' is {} in the checkpoint but {} in the model", path, e.name, describe(src),
-                    describe(e.var.value()));
-    Tensor dst = e.var.value();
-    dst.copy_from(src);
-  }
+  for (const auto& e : params.entries()) copy_tensor(f, e.name, e.var.value(), "tensor");
   if (optimizer) {
     const std::string name = meta(f, "optimizer");
     ASN_CHECK(name == optimizer->name(), "{}: checkpoint optimizer is '{}' but the run uses '{}'", path, name,
@@ -121,14 +123,7 @@ CheckpointInfo load_checkpoint(const std::string& path, ag::Parameters& params, 
     ASN_CHECK(f.metadata.count("ema_updates") > 0,
               "{}: the run averages the weights (train.ema_decay > 0) but the checkpoint holds no average; "
               "resume with train.ema_decay=0 or from a run that used it", path);
-    for (auto& [name, view] : ema->named_views()) {
-      const std::string key = "ema/" + name;
-      if (!f.contains(key)) ASN_THROW(IoError, "{}: checkpoint has no averaged weight '{}'", path, key);
-      const Tensor& src = f.get(key);
-      ASN_CHECK_SHAPE(src.shape() == view.shape() && src.dtype() == view.dtype(),
-                      "{}: '{}' is {} in the checkpoint but {} in the model", path, key, describe(src), describe(view));
-      view.copy_from(src);
-    }
+    for (const auto& [name, view] : ema->named_views()) copy_tensor(f, "ema/" + name, view, "averaged weight");
     ema->set_updates(meta_int(f, "ema_updates"));
   }
   return info;
@@ -140,17 +135,8 @@ bool checkpoint_has_ema(const std::string& path) {
 
 void load_ema_weights(const std::string& path, ag::Parameters& params) {
   io::SafetensorsFile f = io::load_safetensors(path);
-  for (const auto& e : params.entries()) {
-    if (!e.options.trainable) continue;
-    const std::string key = "ema/" + e.name;
-    if (!f.contains(key)) ASN_THROW(IoError, "{}: checkpoint has no averaged weight '{}'", path, key);
-    const Tensor& src = f.get(key);
-    ASN_CHECK_SHAPE(src.shape() == e.var.shape() && src.dtype() == e.var.dtype(),
-                    "{}: '{}' is {} in the checkpoint but {} in the model", path, key, describe(src),
-                    describe(e.var.value()));
-    Tensor dst = e.var.value();
-    dst.copy_from(src);
-  }
+  for (const auto& e : params.entries())
+    if (e.options.trainable) copy_tensor(f, "ema/" + e.name, e.var.value(), "averaged weight");
 }
 
 CheckpointManager::CheckpointManager(std::string dir, int keep_last, bool keep_best)
