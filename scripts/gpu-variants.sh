@@ -1,4 +1,5 @@
-# Sourced by scripts/gpu-check after its benchmarks (uses its $tests_bin, $bench_bin, $root, $out
+# Sourced by scripts/gpu-check after its asn-bench runs, before the PyTorch baselines (skipped with
+# SKIP_BENCH=1; uses gpu-check's $tests_bin, $bench_bin, $root, $out
 # and log): kernels written in sessions without a GPU have a switch back to the variant that last
 # passed on a GPU. This runs their tests and benchmarks once more with every switch flipped back,
 # so one GPU run says whether each new variant is correct AND faster, and writes
