@@ -166,21 +166,9 @@ __global__ void gated_sum_identity_forward_kernel(const LaunchInputs<T> in,
     for (int j = 0; j < kMax; ++j) {
       if (j < in.count) xv[j] = load_vec<T, V>(in.x[j] + e);
     }
-    // (frame, channel) of each of the V elements: stepped from the first when a frame holds at
-    // least V elements (the V elements then cross at most one frame boundary), else divided.
+    // (frame, channel) of each of the V elements (gated_sum_math.h).
     int64_t f[V], c[V];
-    f[0] = e / frame_elems;
-    c[0] = e % C;
-#pragma unroll
-    for (int l = 1; l < V; ++l) {
-      if (frame_elems >= V) {
-        c[l] = c[l - 1] + 1 == C ? 0 : c[l - 1] + 1;
-        f[l] = e + l >= (f[0] + 1) * frame_elems ? f[0] + 1 : f[0];
-      } else {
-        f[l] = (e + l) / frame_elems;
-        c[l] = (e + l) % C;
-      }
-    }
+    gated_sum_flat_indices<V>(e, C, frame_elems, f, c);
     Vec<T, V> acc{};
     if (accumulate) acc = load_vec<T, V>(s + e);
 #pragma unroll

@@ -66,4 +66,25 @@ ASN_HOST_DEVICE double gated_sum_weight_term(T a, double p) {
   return static_cast<double>(a) * p;
 }
 
+// Frame and channel of the V consecutive flat elements e, e + 1, ..., e + V - 1 of an
+// (N, T, Hs, Ws, C) tensor (frame_elems = Hs Ws C), for the identity-input kernel: stepped from
+// the first element when a frame holds at least V elements (the V elements then cross at most
+// one frame boundary, and channels wrap at C), else divided per element. Equal to
+// f = (e + l) / frame_elems, c = (e + l) % C for every l (tests/kernels/test_gated_sum.cpp).
+template <int V>
+ASN_HOST_DEVICE void gated_sum_flat_indices(int64_t e, int64_t C, int64_t frame_elems, int64_t (&f)[V],
+                                            int64_t (&c)[V]) {
+  f[0] = e / frame_elems;
+  c[0] = e % C;
+  for (int l = 1; l < V; ++l) {
+    if (frame_elems >= V) {
+      c[l] = c[l - 1] + 1 == C ? 0 : c[l - 1] + 1;
+      f[l] = e + l >= (f[0] + 1) * frame_elems ? f[0] + 1 : f[0];
+    } else {
+      f[l] = (e + l) / frame_elems;
+      c[l] = (e + l) % C;
+    }
+  }
+}
+
 }  // namespace asn::kernels

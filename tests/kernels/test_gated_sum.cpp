@@ -6,6 +6,7 @@
 // thread-count independence of the backward, and errors.
 #include <catch2/catch.hpp>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/functions/concat_slice.h"
@@ -15,6 +16,7 @@
 #include "autograd/gradcheck.h"
 #include "autograd/tape.h"
 #include "engine/parallel.h"
+#include "kernels/fusion/gated_sum_math.h"
 #include "kernels/fusion/gated_sum.h"
 #include "tests/support/compare.h"
 #include "tests/support/random.h"
@@ -389,4 +391,30 @@ TEST_CASE("gated_sum: errors name the op and the offending tensors", "[gated_sum
                       Contains("gated_sum: xs[1] is an undefined Variable"));
   REQUIRE_THROWS_WITH(gated_sum({x(Shape{1, 2, 5, 5, 3}, DType::i32)}, w1, {}, 5, 5),
                       Contains("gated_sum: xs[0] must be f32 or f64"));
+}
+
+TEST_CASE("gated_sum: flat vector indices of the identity kernel equal per-element division",
+          "[gated_sum]") {
+  // Every start e (multiples of V, as the kernel uses) over several frames, for channel counts
+  // and frame sizes around the vector width, including frames smaller than a vector.
+  auto check = [](auto v_tag) {
+    constexpr int V = decltype(v_tag)::value;
+    for (int64_t C : {1, 2, 3, 4, 5, 7, 8, 25, 151}) {
+      for (int64_t hw : {1, 2, 3, 6}) {
+        const int64_t frame = hw * C;
+        for (int64_t e = 0; e + V <= 5 * frame; e += V) {
+          int64_t f[V], c[V];
+          kernels::gated_sum_flat_indices<V>(e, C, frame, f, c);
+          for (int l = 0; l < V; ++l) {
+            INFO("V " << V << " C " << C << " frame " << frame << " e " << e << " lane " << l);
+            REQUIRE(f[l] == (e + l) / frame);
+            REQUIRE(c[l] == (e + l) % C);
+          }
+        }
+      }
+    }
+  };
+  check(std::integral_constant<int, 1>{});
+  check(std::integral_constant<int, 2>{});
+  check(std::integral_constant<int, 4>{});
 }
