@@ -30,64 +30,39 @@ using namespace asn::kernels;
 
 namespace {
 
+using test::max_abs;
+
 const Device kGpu = Device::cuda(0);
 
 using Case = test::ConvCase;
 using test::k1;
 using test::Pad;
 
-// The forward table of tests/kernels/test_conv3d.cpp, plus pointwise cases for the cuBLASLt path
-// and a SAME 0/1 case with every axis asymmetric.
+// The shared conv3d table (tests/oracles/conv3d_case.h), plus a wide-channel pointwise case for the
+// cuBLASLt path and a SAME 0/1 case with every axis asymmetric.
 const std::vector<Case>& cases() {
-  // clang-format off
-  static const std::vector<Case> cs = {
-      {"odd sizes 3x3x3 SAME", {2, 3, 7, 5, 3}, {4, 3, 3, 3, 3}, k1, k1, Pad::Same, {}},
-      {"T=1 1x3x3 SAME", {2, 1, 7, 5, 3}, {4, 1, 3, 3, 3}, k1, k1, Pad::Same, {}},
-      {"T=1 3x3x3 SAME (temporal taps all but one in padding)", {1, 1, 5, 6, 2}, {3, 3, 3, 3, 2},
-       k1, k1, Pad::Same, {}},
-      {"temporal 3x1x1 SAME", {2, 5, 4, 3, 3}, {4, 3, 1, 1, 3}, k1, k1, Pad::Same, {}},
-      {"pointwise 1x1x1 (cuBLASLt)", {2, 3, 7, 5, 3}, {4, 1, 1, 1, 3}, k1, k1, Pad::Valid, {}},
-      {"pointwise 1x1x1 T=1, wide channels (cuBLASLt)", {3, 1, 5, 7, 37}, {19, 1, 1, 1, 37}, k1, k1,
-       Pad::Same, {}},
-      {"pointwise 1x1x1 stride 2 on H/W (gather)", {2, 3, 7, 5, 3}, {4, 1, 1, 1, 3}, {1, 2, 2}, k1,
-       Pad::Same, {}},
-      {"pointwise 1x1x1 stride 2 on T/H/W, fixed", {2, 5, 6, 5, 3}, {4, 1, 1, 1, 3}, {2, 2, 2}, k1,
-       Pad::Fixed, {}},
-      {"pointwise 1x1x1 with explicit padding", {1, 2, 3, 4, 3}, {2, 1, 1, 1, 3}, k1, k1,
-       Pad::Explicit, {{{1, 0}, {0, 2}, {1, 1}}}},
-      {"stem 1x7x7 stride 2 fixed", {1, 2, 15, 13, 3}, {5, 1, 7, 7, 3}, {1, 2, 2}, k1, Pad::Fixed,
-       {}},
-      {"1x7x7 stride 1 SAME", {1, 2, 9, 8, 2}, {3, 1, 7, 7, 2}, k1, k1, Pad::Same, {}},
-      {"even kernel 2x2x2 SAME (pad 0/1)", {2, 4, 6, 5, 3}, {4, 2, 2, 2, 3}, k1, k1, Pad::Same, {}},
-      {"3x3x3 stride 2 on H/W, SAME asymmetric (pad 0/1)", {2, 3, 8, 8, 3}, {4, 3, 3, 3, 3},
-       {1, 2, 2}, k1, Pad::Same, {}},
-      {"3x3x3 stride 2 on T/H/W, SAME 0/1 on every axis", {1, 6, 8, 10, 3}, {5, 3, 3, 3, 3},
-       {2, 2, 2}, k1, Pad::Same, {}},
-      {"3x3x3 stride 2 on T", {1, 7, 5, 5, 2}, {3, 3, 3, 3, 2}, {2, 1, 1}, k1, Pad::Same, {}},
-      {"temporal 3x1x1 dilation 2", {2, 7, 5, 4, 3}, {4, 3, 1, 1, 3}, k1, {2, 1, 1}, Pad::Same, {}},
-      {"3x3x3 temporal dilation 2", {1, 6, 5, 5, 2}, {3, 3, 3, 3, 2}, k1, {2, 1, 1}, Pad::Same, {}},
-      {"1x3x3 spatial dilation 2", {1, 3, 9, 8, 2}, {3, 1, 3, 3, 2}, k1, {1, 2, 2}, Pad::Same, {}},
-      {"1x3x3 stride 2 fixed (pad 1/1)", {2, 2, 8, 7, 3}, {4, 1, 3, 3, 3}, {1, 2, 2}, k1,
-       Pad::Fixed, {}},
-      {"explicit asymmetric padding 2/0", {2, 3, 6, 5, 3}, {4, 2, 3, 2, 3}, {1, 1, 2}, k1,
-       Pad::Explicit, {{{2, 0}, {0, 2}, {1, 0}}}},
-      {"VALID, strides and dilations on every axis", {1, 9, 10, 11, 2}, {3, 2, 3, 2, 2}, {2, 3, 1},
-       {3, 2, 2}, Pad::Valid, {}},
-      {"padding wider than the kernel (windows fully in the padding)", {1, 2, 3, 3, 2},
-       {2, 1, 2, 3, 2}, k1, k1, Pad::Explicit, {{{0, 0}, {3, 0}, {4, 4}}}},
-      {"several chunks and column tiles", {2, 4, 16, 16, 32}, {8, 3, 3, 3, 32}, k1, k1, Pad::Same,
-       {}},
-      {"several chunks, stride 2, dilation 2", {2, 5, 34, 30, 24}, {6, 3, 3, 3, 24}, {1, 2, 2},
-       {2, 1, 1}, Pad::Same, {}},
-  };
-  // clang-format on
+  static const std::vector<Case> cs = [] {
+    std::vector<Case> all = test::conv3d_table();
+    // clang-format off
+    const std::vector<Case> extras = {
+        {"pointwise 1x1x1 T=1, wide channels (cuBLASLt)", {3, 1, 5, 7, 37}, {19, 1, 1, 1, 37}, k1,
+         k1, Pad::Same, {}},
+        {"3x3x3 stride 2 on T/H/W, SAME 0/1 on every axis", {1, 6, 8, 10, 3}, {5, 3, 3, 3, 3},
+         {2, 2, 2}, k1, Pad::Same, {}},
+    };
+    // clang-format on
+    all.insert(all.end(), extras.begin(), extras.end());
+    return all;
+  }();
   return cs;
 }
 
-double max_abs(const Tensor& t) {
-  double m = 0;
-  for (double v : t.to_vector<double>()) m = std::max(m, std::fabs(v));
-  return m;
+// The case called `name` (tests pick cases by name, so the table's order is free).
+const Case& case_named(const std::string& name) {
+  for (const Case& c : cases())
+    if (name == c.name) return c;
+  FAIL("no conv3d case named '" << name << "'");
+  return cases()[0];
 }
 
 Tensor poisoned(const Shape& s, DType dt) { return Tensor::full(s, NAN, dt, kGpu); }
@@ -310,8 +285,9 @@ TEST_CASE("cuda conv3d: operands at unaligned addresses", "[cuda][conv3d]") {
   set_allow_tf32(false);
   uint64_t seed = 30900;
   // A cuDNN case with asymmetric padding, one without padding copies, and a pointwise one.
-  for (size_t idx : {size_t{0}, size_t{12}, size_t{20}, size_t{4}}) {
-    const Case& c = cases()[idx];
+  for (const char* name : {"odd sizes 3x3x3 SAME", "3x3x3 stride 2 on H/W, SAME asymmetric (pad 0/1)",
+                           "VALID, strides and dilations on every axis", "pointwise 1x1x1"}) {
+    const Case& c = case_named(name);
     DYNAMIC_SECTION(c.name) {
       const Conv3dParams p = c.params();
       const Shape y_shape = p.output_shape(c.x, c.w);
@@ -439,9 +415,12 @@ TEST_CASE("cuda conv3d: with TF32 allowed, within the TF32 tolerance", "[cuda][c
   FlagsGuard guard;
   set_allow_tf32(true);
   set_deterministic(false);
-  for (size_t idx : {size_t{0}, size_t{22}, size_t{5}}) {
-    const Case& c = cases()[idx];
-    DYNAMIC_SECTION(c.name) { check_case<float>(c, 31700 + 10 * idx, 1e-2); }
+  uint64_t seed = 31700;
+  for (const char* name : {"odd sizes 3x3x3 SAME", "several chunks and column tiles",
+                           "pointwise 1x1x1 T=1, wide channels (cuBLASLt)"}) {
+    const Case& c = case_named(name);
+    seed += 10;
+    DYNAMIC_SECTION(c.name) { check_case<float>(c, seed, 1e-2); }
   }
 }
 
@@ -449,8 +428,9 @@ TEST_CASE("cuda conv3d: autograd on both devices, only the needed gradients", "[
   FlagsGuard guard;
   set_allow_tf32(false);
   uint64_t seed = 32100;
-  for (size_t idx : {size_t{0}, size_t{12}, size_t{4}, size_t{15}}) {
-    const Case& c = cases()[idx];
+  for (const char* name : {"odd sizes 3x3x3 SAME", "3x3x3 stride 2 on H/W, SAME asymmetric (pad 0/1)",
+                           "pointwise 1x1x1", "temporal 3x1x1 dilation 2"}) {
+    const Case& c = case_named(name);
     const Conv3dParams p = c.params();
     const Shape y_shape = p.output_shape(c.x, c.w);
     for (DType dt : {DType::f32, DType::f64}) {

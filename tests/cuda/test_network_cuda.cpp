@@ -37,17 +37,13 @@ using asn::test::poisoned;
 
 namespace {
 
+using test::max_abs;
+
 constexpr double kOutputTol = 1e-4;
 constexpr double kGradRelL2Tol = 1e-4;
 
 std::string path_of(const std::string& name) {
   return std::string(ASN_SOURCE_DIR) + "/structures/" + name;
-}
-
-double max_abs(const Tensor& t) {
-  double m = 0;
-  for (double v : t.to_vector<double>()) m = std::max(m, std::fabs(v));
-  return m;
 }
 
 // max |a - b| / max |b| (0 when both are all zeros).

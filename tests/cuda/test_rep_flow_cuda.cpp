@@ -24,6 +24,8 @@ using namespace asn::ag;
 
 namespace {
 
+using test::max_abs;
+
 const Device kGpu = Device::cuda(0);
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -39,12 +41,6 @@ kernels::TvL1Params odd_params() {
   p.f_grad_x2[0] = -0.9; p.f_grad_x2[1] = 1.2;
   p.f_grad_y2[0] = -1.05; p.f_grad_y2[1] = 0.85;
   return p;
-}
-
-double max_abs(const Tensor& t) {
-  double m = 0;
-  for (double v : t.to_vector<double>()) m = std::max(m, std::fabs(v));
-  return m;
 }
 
 // Tolerance on the scale of the reference: f64 agrees to rounding, f32 differs in rounding (FMA

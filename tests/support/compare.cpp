@@ -1,6 +1,7 @@
 // Tensor comparison with a worst-element report.
 #include "tests/support/compare.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -43,6 +44,12 @@ CloseResult compare(const Tensor& actual, const Tensor& reference, double rtol, 
     r.report = fmt::format("identical ({} elements)", a.size());
   }
   return r;
+}
+
+double max_abs(const Tensor& t) {
+  double m = 0;
+  for (double v : t.to_vector<double>()) m = std::max(m, std::fabs(v));
+  return m;
 }
 
 }  // namespace asn::test

@@ -23,6 +23,9 @@ struct CloseResult {
 
 CloseResult compare(const Tensor& actual, const Tensor& reference, double rtol, double atol);
 
+// Largest |value| of a tensor on any device (read as double): the scale of an absolute tolerance.
+double max_abs(const Tensor& t);
+
 }  // namespace asn::test
 
 // Catch2 assertion with a readable failure message.
