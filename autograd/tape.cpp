@@ -16,6 +16,8 @@ Tape& tape() { return t_tape; }
 bool grad_enabled() { return t_grad_enabled; }
 NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
+EnableGradGuard::EnableGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = true; }
+EnableGradGuard::~EnableGradGuard() { t_grad_enabled = previous_; }
 
 std::vector<Variable> record(const char* op, const std::vector<Variable>& inputs,
                              std::vector<Tensor> outputs, BackwardFn backward) {

@@ -44,6 +44,9 @@ class Tape {
   void clear() { nodes_.clear(); }
   size_t size() const { return nodes_.size(); }
   const std::vector<TapeNode>& nodes() const { return nodes_; }
+  // Exchanges the recorded nodes with `other` (a checkpoint's backward records and runs its
+  // recomputation on an empty tape, then puts the outer nodes back: autograd/checkpoint.h).
+  void swap_nodes(std::vector<TapeNode>& other) { nodes_.swap(other); }
 
  private:
   std::vector<TapeNode> nodes_;
@@ -60,6 +63,19 @@ class NoGradGuard {
   ~NoGradGuard();
   NoGradGuard(const NoGradGuard&) = delete;
   NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Enables recording for its lifetime (a checkpoint recomputing its forward inside a backward pass,
+// which itself runs without recording).
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
 
  private:
   bool previous_;

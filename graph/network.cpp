@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "autograd/checkpoint.h"
 #include "layers/bottleneck_block.h"
 #include "layers/fusion.h"
 #include "layers/heads.h"
@@ -232,7 +233,13 @@ NetworkOutputs Network::forward(const NetworkInputs& in, bool training, Generato
       for (int j : n.inputs) xs.push_back(out.nodes[static_cast<size_t>(j)]);
       for (int k : L.peers) peers.push_back(out.nodes[static_cast<size_t>(k)]);
       ag::Variable fused = L.fusion.forward(xs, peers);
-      y = L.group ? L.group->forward(fused, training) : L.lite_group->forward(fused, training);
+      const NodeLayers* layers = &L;
+      auto group = [layers, training](const std::vector<ag::Variable>& v) {
+        return std::vector<ag::Variable>{layers->group ? layers->group->forward(v[0], training)
+                                                       : layers->lite_group->forward(v[0], training)};
+      };
+      // Gradient checkpointing (autograd/checkpoint.h): keep the group's input, recompute the rest.
+      y = training && ag::checkpoint_enabled() ? ag::checkpoint("block_group", group, {fused})[0] : group({fused})[0];
     }
     out.nodes[i] = y;
   }

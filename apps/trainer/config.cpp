@@ -32,6 +32,7 @@ json default_config() {
       "device": "auto",
       "deterministic": false,
       "recompute_activations": false,
+      "checkpoint_blocks": false,
       "ema_decay": 0.0,
       "ema_dynamic_decay": true,
       "log_every": 10,

@@ -15,6 +15,7 @@
 #include "autograd/optim/clip.h"
 #include "autograd/optim/lr_schedule.h"
 #include "autograd/optim/optimizer_config.h"
+#include "autograd/checkpoint.h"
 #include "autograd/recompute.h"
 #include "autograd/tape.h"
 #include "engine/data/config.h"
@@ -245,6 +246,7 @@ TrainOutcome Trainer::run() {
       ag::Variable logits;
       {
         ag::RecomputeGuard recompute(config_["train"]["recompute_activations"].get<bool>());
+        ag::CheckpointGuard checkpoint(config_["train"]["checkpoint_blocks"].get<bool>());
         logits = m.net->forward(in, /*training=*/true, &m.dropout_gen).logits;
       }
       const Tensor labels = batch.labels.to(device_);

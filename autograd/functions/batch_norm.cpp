@@ -4,6 +4,7 @@
 // beta).
 #include "autograd/functions/batch_norm.h"
 
+#include "autograd/checkpoint.h"
 #include "autograd/checks.h"
 #include "autograd/recompute.h"
 #include "autograd/tape.h"
@@ -152,8 +153,12 @@ Variable batch_norm_impl(const char* op, bool relu, const Variable& x, const Var
   kernels::dispatch_float(op, xv.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if (opt.training) {
+      // A checkpoint recomputing its segment (autograd/checkpoint.h) must not update the running
+      // statistics a second time.
+      const bool update = !recomputing_forward();
       forward_train<T>(p, xv, ptr_or_null<T>(gv), ptr_or_null<T>(bv), y, save_mean, save_invstd,
-                       mutable_ptr_or_null<T>(running_mean), mutable_ptr_or_null<T>(running_var));
+                       update ? mutable_ptr_or_null<T>(running_mean) : nullptr,
+                       update ? mutable_ptr_or_null<T>(running_var) : nullptr);
     } else {
       forward_eval<T>(p, xv, ptr_or_null<T>(gv), ptr_or_null<T>(bv),
                       running_mean.value().data<T>(), running_var.value().data<T>(), y, save_mean,

@@ -10,6 +10,7 @@
 
 #include "autograd/functions/loss.h"
 #include "autograd/optim/sgd.h"
+#include "autograd/checkpoint.h"
 #include "autograd/recompute.h"
 #include "autograd/tape.h"
 #include "benchmarks/src/bench.h"
@@ -29,7 +30,8 @@ struct ModelCase {
   std::string name, structure;
   int64_t batch, frames, size;
   Device device;
-  bool recompute = false;  // memory-saving mode (autograd/recompute.h)
+  bool recompute = false;   // memory-saving mode (autograd/recompute.h)
+  bool checkpoint = false;  // block groups checkpointed (autograd/checkpoint.h)
 };
 
 struct ModelState {
@@ -53,6 +55,7 @@ void register_model_benchmarks(const BenchEnv& env) {
     m.frames = j.at("frames").get<int64_t>();
     m.size = j.at("size").get<int64_t>();
     m.recompute = j.value("recompute", false);
+    m.checkpoint = j.value("checkpoint", false);
     const bool cuda = j.at("device").get<std::string>() == "cuda";
     if (cuda && cuda_device_count() == 0) continue;
     m.device = cuda ? Device::cuda(0) : Device::cpu();
@@ -78,13 +81,13 @@ void register_model_benchmarks(const BenchEnv& env) {
       int64_t macs = 0;
       for (const auto& r : st->net->summary()) macs += r.macs;
       BenchCase c;
-      c.shape = fmt::format("{} clips of {}x{}x{}, {}{}", m.batch, m.frames, m.size, m.size, s.name,
-                            m.recompute ? ", recompute" : "");
+      c.shape = fmt::format("{} clips of {}x{}x{}, {}{}{}", m.batch, m.frames, m.size, m.size, s.name,
+                            m.recompute ? ", recompute" : "", m.checkpoint ? ", checkpoint" : "");
       c.flops = 6.0 * static_cast<double>(macs) * static_cast<double>(m.batch);
       c.bytes = 0;
       c.device = m.device.is_cuda() ? "cuda" : "cpu";
-      const bool recompute = m.recompute;
-      c.run = [st, recompute] {
+      const bool recompute = m.recompute, checkpoint = m.checkpoint;
+      c.run = [st, recompute, checkpoint] {
         ag::tape().clear();
         st->net->parameters().zero_grad();
         graph::NetworkInputs in;
@@ -94,6 +97,7 @@ void register_model_benchmarks(const BenchEnv& env) {
         ag::Variable logits;
         {
           ag::RecomputeGuard guard(recompute);
+          ag::CheckpointGuard checkpoint_guard(checkpoint);
           logits = st->net->forward(in, true).logits;
         }
         ag::Variable loss = ag::softmax_cross_entropy(logits, st->labels);

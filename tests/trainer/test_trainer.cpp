@@ -120,24 +120,28 @@ TEST_CASE("trainer: accumulation of 2 half-batches equals one full batch step", 
   fs::remove_all(dir);
 }
 
-TEST_CASE("trainer: the memory-saving mode trains bitwise like the normal one", "[trainer][recompute]") {
-  std::vector<float> values[2], buffers[2];
-  for (int recompute = 0; recompute < 2; ++recompute) {
-    const std::string dir = "/tmp/asn_recompute_" + std::to_string(recompute);
+TEST_CASE("trainer: the memory-saving mode and block checkpointing train bitwise like the normal run",
+          "[trainer][recompute][checkpoint]") {
+  std::vector<float> values[3], buffers[3];
+  for (int mode = 0; mode < 3; ++mode) {  // normal, recompute, checkpointed block groups
+    const std::string dir = "/tmp/asn_recompute_" + std::to_string(mode);
     fs::remove_all(dir);
     json cfg = small_config(dir);
     cfg["train"]["epochs"] = 1;
-    cfg["train"]["recompute_activations"] = recompute == 1;
+    cfg["train"]["recompute_activations"] = mode == 1;
+    cfg["train"]["checkpoint_blocks"] = mode == 2;
     Trainer t(cfg, "");
     TrainOutcome o = t.run();
     REQUIRE(o.exit_code == 0);
     REQUIRE(o.steps == 8);
-    values[recompute] = flat_values(t);
-    buffers[recompute] = flat_buffers(t);
+    values[mode] = flat_values(t);
+    buffers[mode] = flat_buffers(t);
     fs::remove_all(dir);
   }
   REQUIRE(values[0] == values[1]);
   REQUIRE(buffers[0] == buffers[1]);
+  REQUIRE(values[0] == values[2]);
+  REQUIRE(buffers[0] == buffers[2]);
 }
 
 TEST_CASE("trainer: a weight average (EMA) is validated, checkpointed and resumed exactly", "[trainer][ema]") {
