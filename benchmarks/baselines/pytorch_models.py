@@ -17,8 +17,8 @@ and inputs were created (as asn's allocator peak); peak_memory_timed_steps_mib, 
 timed steps only (without the warm-up's cuDNN algorithm search); saved_for_backward_mib, the bytes
 the forward pass left allocated. CPU: peak_rss_mib, the process's peak resident set since the model
 and inputs were created (PyTorch keeps no CPU allocator statistics; not comparable with asn's).
-Cases with "recompute": true are skipped (asn's memory-saving mode; the PyTorch counterpart,
-torch.utils.checkpoint, would not be the same work).
+Cases with "recompute": true or "checkpoint": true are skipped (asn's memory-saving modes; the
+PyTorch counterpart, torch.utils.checkpoint, would not be the same work).
 
   python3 benchmarks/baselines/pytorch_models.py --device cuda --json out.jsonl   # CUDA cases
   python3 benchmarks/baselines/pytorch_models.py --device cpu --threads 2          # CPU cases
@@ -474,7 +474,8 @@ def cmd_bench(args):
                  if c["device"] == dev.type and rx.search(f"model/{c['name']}/train_step")]
     if args.list:
         for c in cases:
-            print(f"model/{c['name']}/train_step" + ("  (skipped: recompute)" if c.get("recompute") else ""))
+            skipped = c.get("recompute") or c.get("checkpoint")
+            print(f"model/{c['name']}/train_step" + ("  (skipped: memory-saving mode)" if skipped else ""))
         return
     if dev.type == "cuda":
         if not torch.cuda.is_available():
@@ -489,8 +490,8 @@ def cmd_bench(args):
     out = open(args.json, "a") if args.json else None
     for case in cases:
         name = f"model/{case['name']}/train_step"
-        if case.get("recompute"):
-            print(f"{name}: skipped (asn's memory-saving recompute mode; no PyTorch equivalent here)",
+        if case.get("recompute") or case.get("checkpoint"):
+            print(f"{name}: skipped (an asn memory-saving mode; no PyTorch equivalent here)",
                   file=sys.stderr, flush=True)
             continue
         try:
