@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "autograd/checkpoint.h"
+#include "autograd/recompute.h"
 #include "autograd/tape.h"
 #include "engine/rng.h"
 #include "engine/runtime_flags.h"
@@ -159,5 +161,43 @@ TEST_CASE("cuda network: every published structure matches the CPU forward and b
     REQUIRE(gpu.grads.device() == kGpu);
     REQUIRE(std::isfinite(grad_err));
     REQUIRE(grad_err <= kGradRelL2Tol);
+  }
+}
+
+TEST_CASE("cuda network: checkpointed block groups and the memory-saving mode give the normal gradients",
+          "[cuda][network][checkpoint][recompute]") {
+  struct DeterministicGuard {  // restores the switch also when a REQUIRE fails
+    bool saved = deterministic();
+    ~DeterministicGuard() { set_deterministic(saved); }
+  } guard;
+  set_deterministic(true);  // the same cuDNN algorithms in every run: bitwise-comparable
+  Structure s = load_structure(std::string(ASN_SOURCE_DIR) + "/structures/assemblenet_plus_lite.json");
+  s.rep_flow_iterations = 3;
+  Network net(s, InputSpec{4, 64, 64});
+  net.initialize(DType::f32, kGpu, 1);
+  const Tensor rgb = on_gpu(test::random_uniform(Shape{2, 4, 64, 64, 3}, 41, 0, 1, DType::f32));
+  const Tensor seed = on_gpu(test::random_uniform(Shape{2, s.num_classes}, 42, -1, 1, DType::f32));
+  const Tensor buffers0 = net.parameters().buffers().clone();
+  auto step = [&](int mode) {  // 0 normal, 1 recompute, 2 checkpointed groups
+    ag::tape().clear();
+    net.parameters().zero_grad();
+    net.parameters().buffers().copy_from(buffers0);
+    NetworkInputs in;
+    in.rgb = ag::Variable(rgb);
+    ag::Variable logits;
+    {
+      ag::RecomputeGuard recompute(mode == 1);
+      ag::CheckpointGuard checkpoint(mode == 2);
+      logits = net.forward(in, /*training=*/true).logits;
+    }
+    ag::backward(logits, seed);
+    return std::make_pair(net.parameters().grads().to(Device::cpu()), net.parameters().buffers().to(Device::cpu()));
+  };
+  const auto normal = step(0);
+  for (int mode : {1, 2}) {
+    INFO("mode " << mode);
+    const auto other = step(mode);
+    REQUIRE(bitwise_equal(other.first, normal.first));
+    REQUIRE(bitwise_equal(other.second, normal.second));
   }
 }
