@@ -130,3 +130,20 @@ TEST_CASE("asn-train: predict on a video file and check-data on a broken list",
   REQUIRE_THAT(cout, Catch::Contains("bad.mp4"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("asn-train: eval uses a checkpoint's weight average unless --no-ema", "[apps][train]") {
+  const std::string dir = "/tmp/asn_train_ema";
+  fs::remove_all(dir);
+  auto [trc, tout] = run(tool() + " train" + small_args(dir, 1) + " train.ema_decay=0.9 train.ema_dynamic_decay=false");
+  INFO(tout);
+  REQUIRE(trc == 0);
+  auto [erc, eout] = run(tool() + " eval " + dir + "/best.safetensors");
+  INFO(eout);
+  REQUIRE(erc == 0);
+  REQUIRE_THAT(eout, Catch::Contains("evaluating the moving average of the weights") && Catch::Contains("16 items"));
+  auto [rrc, rout] = run(tool() + " eval " + dir + "/best.safetensors --no-ema");
+  INFO(rout);
+  REQUIRE(rrc == 0);
+  REQUIRE_THAT(rout, !Catch::Contains("moving average") && Catch::Contains("16 items"));
+  fs::remove_all(dir);
+}
