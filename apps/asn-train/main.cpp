@@ -93,8 +93,8 @@ int cmd_predict(const std::string& checkpoint, const std::string& video, int top
                 const std::string& device_name, bool use_ema) {
   json config;
   const Device device = device_name == "auto" ? default_device() : Device::parse(device_name);
-  auto net = train::network_from_checkpoint(checkpoint, device, &config, use_ema);
-  const train::CheckpointInfo info = train::read_checkpoint_info(checkpoint);
+  train::CheckpointInfo info;
+  auto net = train::network_from_checkpoint(checkpoint, device, &config, use_ema, &info);
   data::VideoDatasetOptions vo;
   vo.clip = data::clip_options_from_json(info.clip, data::ClipOptions{}, "checkpoint clip");
   const int K = net->structure().num_classes;

@@ -99,11 +99,18 @@ void save_checkpoint(const std::string& path, const ag::Parameters& params, cons
   io::save_safetensors(path, ts, md);
 }
 
+CheckpointInfo checkpoint_info(const io::SafetensorsFile& file) { return info_of(file); }
+
 CheckpointInfo read_checkpoint_info(const std::string& path) { return info_of(io::load_safetensors(path)); }
 
 CheckpointInfo load_checkpoint(const std::string& path, ag::Parameters& params, ag::Optimizer* optimizer,
                                ag::Ema* ema) {
-  io::SafetensorsFile f = io::load_safetensors(path);
+  return load_checkpoint(io::load_safetensors(path), params, optimizer, ema);
+}
+
+CheckpointInfo load_checkpoint(const io::SafetensorsFile& f, ag::Parameters& params, ag::Optimizer* optimizer,
+                               ag::Ema* ema) {
+  const std::string& path = f.source;
   CheckpointInfo info = info_of(f);
   for (const auto& e : params.entries()) copy_tensor(f, e.name, e.var.value(), "tensor");
   if (optimizer) {
@@ -129,14 +136,11 @@ CheckpointInfo load_checkpoint(const std::string& path, ag::Parameters& params, 
   return info;
 }
 
-bool checkpoint_has_ema(const std::string& path) {
-  return io::load_safetensors(path).metadata.count("ema_updates") > 0;
-}
-
-void load_ema_weights(const std::string& path, ag::Parameters& params) {
-  io::SafetensorsFile f = io::load_safetensors(path);
+bool load_ema_weights(const io::SafetensorsFile& f, ag::Parameters& params) {
+  if (f.metadata.count("ema_updates") == 0) return false;
   for (const auto& e : params.entries())
     if (e.options.trainable) copy_tensor(f, "ema/" + e.name, e.var.value(), "averaged weight");
+  return true;
 }
 
 CheckpointManager::CheckpointManager(std::string dir, int keep_last, bool keep_best)

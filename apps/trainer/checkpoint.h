@@ -14,6 +14,7 @@
 #include "autograd/optim/ema.h"
 #include "autograd/optim/optimizer.h"
 #include "autograd/parameters.h"
+#include "engine/io/safetensors.h"
 
 namespace asn::train {
 
@@ -43,14 +44,18 @@ struct CheckpointInfo {
 
 // Reads only the metadata (validates the whole file). IoError names the file and the problem.
 CheckpointInfo read_checkpoint_info(const std::string& path);
+// The same from a file already read.
+CheckpointInfo checkpoint_info(const io::SafetensorsFile& file);
 // Restores parameters, buffers and (when given) the optimizer state and the weight average; every
 // tensor must be present with the right shape.
 CheckpointInfo load_checkpoint(const std::string& path, ag::Parameters& params, ag::Optimizer* optimizer,
                                ag::Ema* ema = nullptr);
-// Whether the checkpoint holds a moving average of the weights (ema/<name> tensors).
-bool checkpoint_has_ema(const std::string& path);
-// Copies the checkpoint's averaged weights into the trainable parameters (evaluation with them).
-void load_ema_weights(const std::string& path, ag::Parameters& params);
+// The same from a file already read (io::load_safetensors), so a caller reads it once.
+CheckpointInfo load_checkpoint(const io::SafetensorsFile& file, ag::Parameters& params, ag::Optimizer* optimizer,
+                               ag::Ema* ema = nullptr);
+// When the checkpoint holds a moving average of the weights (ema/<name> tensors), copies it into
+// the trainable parameters (evaluation with it) and returns true; otherwise changes nothing.
+bool load_ema_weights(const io::SafetensorsFile& file, ag::Parameters& params);
 
 // Files of a run folder: `ckpt-<step:08>.safetensors` (the last `keep_last` are kept) and
 // `best.safetensors`.

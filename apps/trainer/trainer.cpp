@@ -329,20 +329,20 @@ TrainOutcome Trainer::run() {
 }
 
 std::unique_ptr<graph::Network> network_from_checkpoint(const std::string& checkpoint, Device device,
-                                                        json* config_out, bool use_ema) {
-  CheckpointInfo info = read_checkpoint_info(checkpoint);
+                                                        json* config_out, bool use_ema, CheckpointInfo* info_out) {
+  const io::SafetensorsFile file = io::load_safetensors(checkpoint);  // read (and checked) once
+  CheckpointInfo info = checkpoint_info(file);
   graph::Structure s = graph::parse_structure(info.structure, checkpoint + " (structure)");
   ASN_CHECK(!info.clip.empty(), "{}: the checkpoint does not record its clip options (not written by asn-train)",
             checkpoint);
   data::ClipOptions clip = data::clip_options_from_json(info.clip, data::ClipOptions{}, checkpoint + " clip");
   auto net = std::make_unique<graph::Network>(s, graph::InputSpec{clip.num_frames, clip.height, clip.width});
   net->initialize(DType::f32, device, 0);
-  load_checkpoint(checkpoint, net->parameters(), nullptr);
-  if (use_ema && checkpoint_has_ema(checkpoint)) {
-    load_ema_weights(checkpoint, net->parameters());
+  load_checkpoint(file, net->parameters(), nullptr);
+  if (use_ema && load_ema_weights(file, net->parameters()))
     ASN_LOG_INFO("{}: evaluating the moving average of the weights (--no-ema for the raw weights)", checkpoint);
-  }
   if (config_out) *config_out = info.config;
+  if (info_out) *info_out = info;
   return net;
 }
 

@@ -69,7 +69,8 @@ class Trainer {
 // the checkpoint holds a moving average of the weights (train.ema_decay) and use_ema is set, the
 // averaged weights are loaded: the ones validation used during training.
 std::unique_ptr<graph::Network> network_from_checkpoint(const std::string& checkpoint, Device device,
-                                                        nlohmann::json* config_out, bool use_ema = true);
+                                                        nlohmann::json* config_out, bool use_ema = true,
+                                                        CheckpointInfo* info_out = nullptr);
 
 // Resolves a path of the config against the folder the config came from (absolute paths stay).
 std::string resolve_path(const std::string& base_dir, const std::string& path);
