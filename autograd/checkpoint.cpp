@@ -11,13 +11,6 @@ namespace {
 thread_local bool t_recomputing = false;
 thread_local bool t_checkpoint = false;
 
-// Sets the recomputing flag for a scope.
-struct RecomputingScope {
-  bool previous = t_recomputing;
-  RecomputingScope() { t_recomputing = true; }
-  ~RecomputingScope() { t_recomputing = previous; }
-};
-
 // Sets the outer tape's nodes aside for a scope (the recomputation records on an empty tape) and
 // puts them back, also when the recomputation throws.
 struct OuterTapeScope {
@@ -32,8 +25,7 @@ struct OuterTapeScope {
 
 bool recomputing_forward() { return t_recomputing; }
 bool checkpoint_enabled() { return t_checkpoint; }
-CheckpointGuard::CheckpointGuard(bool enabled) : previous_(t_checkpoint) { t_checkpoint = enabled; }
-CheckpointGuard::~CheckpointGuard() { t_checkpoint = previous_; }
+CheckpointGuard::CheckpointGuard(bool enabled) : scope_(t_checkpoint, enabled) {}
 
 std::vector<Variable> checkpoint(const char* op, const SegmentFn& fn, const std::vector<Variable>& inputs) {
   if (!grad_enabled()) return fn(inputs);
@@ -66,7 +58,7 @@ std::vector<Variable> checkpoint(const char* op, const SegmentFn& fn, const std:
   node.backward = [op, fn, saved](const std::vector<Tensor>& grad_out, const std::vector<bool>& needs) {
     OpScope scope(op);
     OuterTapeScope outer;
-    RecomputingScope recomputing;
+    ScopedFlag recomputing(t_recomputing, true);
     EnableGradGuard grad_on;
     std::vector<Variable> ins;
     for (size_t i = 0; i < saved.size(); ++i)

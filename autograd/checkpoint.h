@@ -19,6 +19,7 @@
 #include <functional>
 #include <vector>
 
+#include "autograd/scoped_flag.h"
 #include "autograd/variable.h"
 
 namespace asn::ag {
@@ -36,12 +37,9 @@ bool recomputing_forward();
 class CheckpointGuard {
  public:
   explicit CheckpointGuard(bool enabled);
-  ~CheckpointGuard();
-  CheckpointGuard(const CheckpointGuard&) = delete;
-  CheckpointGuard& operator=(const CheckpointGuard&) = delete;
 
  private:
-  bool previous_;
+  ScopedFlag scope_;
 };
 bool checkpoint_enabled();
 

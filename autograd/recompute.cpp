@@ -30,7 +30,6 @@ const Tensor& Recomputable::get() {
 void Recomputable::release() { cached_ = Tensor(); }
 
 bool recompute_enabled() { return t_recompute; }
-RecomputeGuard::RecomputeGuard(bool enabled) : previous_(t_recompute) { t_recompute = enabled; }
-RecomputeGuard::~RecomputeGuard() { t_recompute = previous_; }
+RecomputeGuard::RecomputeGuard(bool enabled) : scope_(t_recompute, enabled) {}
 
 }  // namespace asn::ag

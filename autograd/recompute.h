@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 
+#include "autograd/scoped_flag.h"
 #include "engine/tensor.h"
 
 namespace asn::ag {
@@ -56,12 +57,9 @@ bool recompute_enabled();
 class RecomputeGuard {
  public:
   explicit RecomputeGuard(bool enabled);
-  ~RecomputeGuard();
-  RecomputeGuard(const RecomputeGuard&) = delete;
-  RecomputeGuard& operator=(const RecomputeGuard&) = delete;
 
  private:
-  bool previous_;
+  ScopedFlag scope_;
 };
 
 }  // namespace asn::ag

@@ -14,10 +14,8 @@ thread_local bool t_grad_enabled = true;
 
 Tape& tape() { return t_tape; }
 bool grad_enabled() { return t_grad_enabled; }
-NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
-EnableGradGuard::EnableGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = true; }
-EnableGradGuard::~EnableGradGuard() { t_grad_enabled = previous_; }
+NoGradGuard::NoGradGuard() : scope_(t_grad_enabled, false) {}
+EnableGradGuard::EnableGradGuard() : scope_(t_grad_enabled, true) {}
 
 std::vector<Variable> record(const char* op, const std::vector<Variable>& inputs,
                              std::vector<Tensor> outputs, BackwardFn backward) {

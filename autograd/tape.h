@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/scoped_flag.h"
 #include "autograd/variable.h"
 
 namespace asn::ag {
@@ -60,12 +61,9 @@ bool grad_enabled();
 class NoGradGuard {
  public:
   NoGradGuard();
-  ~NoGradGuard();
-  NoGradGuard(const NoGradGuard&) = delete;
-  NoGradGuard& operator=(const NoGradGuard&) = delete;
 
  private:
-  bool previous_;
+  ScopedFlag scope_;
 };
 
 // Enables recording for its lifetime (a checkpoint recomputing its forward inside a backward pass,
@@ -73,12 +71,9 @@ class NoGradGuard {
 class EnableGradGuard {
  public:
   EnableGradGuard();
-  ~EnableGradGuard();
-  EnableGradGuard(const EnableGradGuard&) = delete;
-  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
 
  private:
-  bool previous_;
+  ScopedFlag scope_;
 };
 
 // Wraps op results as Variables and, when any input requires a gradient and recording is on,
