@@ -192,6 +192,8 @@ TrainOutcome Trainer::run() {
   const double clip_norm = tr["clip_grad_norm"].get<double>();
   const int64_t every_steps = config_["checkpoint"]["every_steps"].get<int64_t>();
   const int64_t max_steps = tr["max_steps"].get<int64_t>();
+  const bool recompute_activations = tr["recompute_activations"].get<bool>();
+  const bool checkpoint_blocks = tr["checkpoint_blocks"].get<bool>();
   const int every_epochs = config_["checkpoint"]["every_epochs"].get<int>();
   const json structure_json = graph::to_json(m.structure);
   const json clip_json = data::clip_options_to_json(m.datasets.train->clip_options());
@@ -245,8 +247,8 @@ TrainOutcome Trainer::run() {
       if (batch.objects.defined()) in.objects = ag::Variable(batch.objects.to(device_));
       ag::Variable logits;
       {
-        ag::RecomputeGuard recompute(config_["train"]["recompute_activations"].get<bool>());
-        ag::CheckpointGuard checkpoint(config_["train"]["checkpoint_blocks"].get<bool>());
+        ag::RecomputeGuard recompute(recompute_activations);
+        ag::CheckpointGuard checkpoint(checkpoint_blocks);
         logits = m.net->forward(in, /*training=*/true, &m.dropout_gen).logits;
       }
       const Tensor labels = batch.labels.to(device_);
