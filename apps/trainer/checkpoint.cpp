@@ -192,11 +192,13 @@ std::string CheckpointManager::latest(const std::string& dir) {
   return all.empty() ? "" : all.back();
 }
 
-std::string CheckpointManager::latest_intact(const std::string& dir, std::vector<std::string>* damaged) {
+std::string CheckpointManager::latest_intact(const std::string& dir, std::vector<std::string>* damaged,
+                                             io::SafetensorsFile* file) {
   const auto all = list(dir);
   for (auto it = all.rbegin(); it != all.rend(); ++it) {
     try {
-      io::load_safetensors(*it);
+      io::SafetensorsFile f = io::load_safetensors(*it);
+      if (file) *file = std::move(f);
       return *it;
     } catch (const IoError& e) {
       damaged->push_back(e.what());

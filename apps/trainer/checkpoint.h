@@ -78,8 +78,10 @@ class CheckpointManager {
   static std::string latest(const std::string& dir);
   // The newest step checkpoint of `dir` that reads back intact (structure and per-tensor
   // checksums, engine/io/safetensors.h); each newer one that does not is appended to `damaged` as
-  // "<path>: <problem>". "" when none is intact.
-  static std::string latest_intact(const std::string& dir, std::vector<std::string>* damaged);
+  // "<path>: <problem>". "" when none is intact. `file` (optional) receives the intact file as read,
+  // so the caller need not read it again.
+  static std::string latest_intact(const std::string& dir, std::vector<std::string>* damaged,
+                                   io::SafetensorsFile* file = nullptr);
   static std::vector<std::string> list(const std::string& dir);
 
  private:

@@ -154,14 +154,16 @@ Trainer::Trainer(json config, std::string base_dir, std::string resume)
     // disk; writes are atomic, so never a partial one) is reported and skipped. An explicit file
     // must be intact.
     std::string path = resume_;
+    io::SafetensorsFile file;
     if (fs::is_directory(resume_)) {
       std::vector<std::string> damaged;
-      path = CheckpointManager::latest_intact(resume_, &damaged);
+      path = CheckpointManager::latest_intact(resume_, &damaged, &file);
       for (const std::string& d : damaged) ASN_LOG_WARN("--resume {}: skipping a damaged checkpoint: {}", resume_, d);
       ASN_CHECK(!path.empty(), "--resume {}: the folder holds no {}checkpoint (ckpt-*.safetensors){}", resume_,
                 damaged.empty() ? "" : "intact ", damaged.empty() ? "" : fmt::format("; damaged: {}", fmt::join(damaged, "; ")));
     }
-    CheckpointInfo info = load_checkpoint(path, m.net->parameters(), m.opt.get(), m.ema.get());
+    if (file.source.empty()) file = io::load_safetensors(path);  // read once either way
+    CheckpointInfo info = load_checkpoint(file, m.net->parameters(), m.opt.get(), m.ema.get());
     state_ = info.state;
     m.dropout_gen.set_state(state_.rng_seed, state_.rng_offset);
     ASN_LOG_INFO("resumed from {} at step {} (epoch {}, batch {})", path, state_.step, state_.epoch, state_.batch_in_epoch);
